@@ -1,0 +1,34 @@
+/**
+ * The one error type of kea-knot. `code` is stable (scripts and tests match on it);
+ * `message` says what was wrong and how to fix it.
+ */
+export type ErrorCode =
+  | 'E_CONFIG' // services.d or settings are invalid
+  | 'E_USAGE' // bad command-line arguments
+  | 'E_CHECK_FAILED' // a service's check command refused its config
+  | 'E_SPAWN' // a command could not be started
+  | 'E_READINESS' // a readiness probe gave up
+  | 'E_STATE' // an operation that the service's current state does not allow
+  | 'E_IO'; // a file or socket operation failed
+
+export class KeaKnotError extends Error {
+  readonly code: ErrorCode;
+  /** Extra lines shown after the message (e.g. a checker's output, every config problem). */
+  readonly details: readonly string[];
+
+  constructor(code: ErrorCode, message: string, options: { details?: readonly string[]; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'KeaKnotError';
+    this.code = code;
+    this.details = options.details ?? [];
+  }
+}
+
+/** Process exit codes; documented in the README. */
+export const ExitCode = {
+  ok: 0,
+  /** A critical service failed, or the supervisor hit an internal error. */
+  failure: 1,
+  usage: 64, // EX_USAGE
+  config: 78, // EX_CONFIG
+} as const;
