@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { KeaKnotError } from '../errors.js';
 import { findCycle } from './graph.js';
@@ -43,9 +43,10 @@ function describeValue(value: unknown): string {
 
 /** Parses and validates one file's text; problems come back as "field.path: problem". */
 export function parseServiceFile(text: string, file: string, env: Environment): { spec?: ServiceSpec; problems: string[] } {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
   if (doc.errors.length > 0) {
-    return { problems: doc.errors.map((error) => `line ${(error.linePos?.[0]?.line) ?? '?'}: ${error.message.split('\n')[0]}`) };
+    return { problems: doc.errors.map((error) => `line ${lineCounter.linePos(error.pos[0]).line}: ${error.message.split('\n')[0]}`) };
   }
   const raw: unknown = doc.toJS();
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
@@ -54,7 +55,7 @@ export function parseServiceFile(text: string, file: string, env: Environment): 
   const interpolated = interpolateTree(raw, env);
   const problems = interpolated.problems.map((p) => `${fieldPath(p.path)}: ${p.message}`);
   if (problems.length > 0) return { problems };
-  const result = serviceFileSchema.safeParse(interpolated.value);
+  const result = serviceFileSchema.safeParse(interpolated.value, { reportInput: true });
   if (!result.success) {
     return { problems: result.error.issues.flatMap(describeIssue).map((p) => `${fieldPath(p.path) || '(file)'}: ${p.message}`) };
   }
