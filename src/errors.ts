@@ -32,3 +32,9 @@ export const ExitCode = {
   usage: 64, // EX_USAGE
   config: 78, // EX_CONFIG
 } as const;
+
+export function exitCodeFor(error: KeaKnotError): number {
+  if (error.code === 'E_USAGE') return ExitCode.usage;
+  if (error.code === 'E_CONFIG') return ExitCode.config;
+  return ExitCode.failure;
+}

@@ -1,0 +1,31 @@
+import treeKill from 'tree-kill';
+
+/** Signals a whole process group (each service runs in its own); false when it is gone. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw error;
+  }
+}
+
+/** Whether any process of the group still exists. */
+export function groupAlive(pgid: number): boolean {
+  return signalGroup(pgid, 0);
+}
+
+/**
+ * SIGKILL for a service that outlived its grace time: the process tree first (reaching
+ * descendants that left the group with setsid), then the group (members whose parent
+ * already died and so are no longer in the tree).
+ */
+export function forceKill(pid: number): Promise<void> {
+  return new Promise((resolve) => {
+    treeKill(pid, 'SIGKILL', () => {
+      signalGroup(pid, 'SIGKILL');
+      resolve();
+    });
+  });
+}
