@@ -70,7 +70,9 @@ export async function startSupervisor(
       });
     },
     async cleanup() {
-      const pids = new Set(records.flatMap((r) => (typeof r.pid === 'number' && r.pid !== child.pid ? [r.pid] : [])));
+      // Pids in records are the supervisor's view: only meaningful when it shares our PID
+      // namespace, and never 0 or 1 (kill(-1) would hit every process).
+      const pids = options.wrap ? new Set<number>() : new Set(records.flatMap((r) => (typeof r.pid === 'number' && r.pid > 1 && r.pid !== child.pid ? [r.pid] : [])));
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
