@@ -9,6 +9,9 @@ export type ErrorCode =
   | 'E_SPAWN' // a command could not be started
   | 'E_READINESS' // a readiness probe gave up
   | 'E_STATE' // an operation that the service's current state does not allow
+  | 'E_NOT_FOUND' // no such service
+  | 'E_RELOAD_FAILED' // the daemon refused or failed its reload
+  | 'E_UNAVAILABLE' // the supervisor cannot be reached
   | 'E_IO'; // a file or socket operation failed
 
 export class KeaKnotError extends Error {

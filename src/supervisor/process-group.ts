@@ -1,4 +1,5 @@
 import treeKill from 'tree-kill';
+import { listPids, readProcStat } from './proc.js';
 
 /** Signals a whole process group (each service runs in its own); false when it is gone. */
 export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
@@ -11,9 +12,16 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
   }
 }
 
-/** Whether any process of the group still exists. */
+/**
+ * Whether any live process of the group remains. Zombies do not count: one left by a
+ * process we cannot reap must not hold up a stop forever.
+ */
 export function groupAlive(pgid: number): boolean {
-  return signalGroup(pgid, 0);
+  if (!signalGroup(pgid, 0)) return false;
+  return listPids().some((pid) => {
+    const stat = readProcStat(pid);
+    return stat !== null && stat.pgrp === pgid && stat.state !== 'Z';
+  });
 }
 
 /**

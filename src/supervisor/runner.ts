@@ -15,10 +15,21 @@ import { describeResult, runCommand, type CommandResult } from './run-command.js
 
 export interface RunnerContext {
   readonly output: LogOutput;
-  readonly logger: Logger;
   readonly clock: Clock;
   /** Pids of the other services, so a PID file naming one of them is known to be stale. */
   readonly otherPids: () => ReadonlySet<number>;
+}
+
+export interface ReloadOutcome {
+  readonly service: string;
+  readonly ok: boolean;
+  /** How it was reloaded: a signal name or the reload command. */
+  readonly method: string;
+  readonly durationMs: number;
+  /** The reload command's output (empty for a signal). */
+  readonly output: string;
+  readonly error?: string;
+  readonly at: number;
 }
 
 export interface ServiceStatus {
@@ -32,6 +43,7 @@ export interface ServiceStatus {
   readonly restarts: number;
   readonly lastExit: ExitRecord | null;
   readonly lastError: string | null;
+  readonly lastReload: ReloadOutcome | null;
 }
 
 /** One attempt at running the service: what to abort or signal when it must end. */
@@ -53,12 +65,15 @@ export class ServiceRunner extends EventEmitter<{ state: [ServiceState] }> {
   private restartTimer: { cancel(): void } | undefined;
   private killTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
+  /** Operations (reload, restart, start, stop by request) run one at a time per service. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private lastReload: ReloadOutcome | undefined;
 
   constructor(readonly spec: ServiceSpec, private readonly ctx: RunnerContext) {
     super();
     this.machine = new ServiceMachine(spec, ctx.clock);
     this.history = new LogHistory(spec.log_lines);
-    this.log = ctx.logger.child({ service: spec.name });
+    this.log = ctx.output.forService(spec.name);
   }
 
   get state(): ServiceState { return this.machine.state; }
@@ -107,7 +122,88 @@ export class ServiceRunner extends EventEmitter<{ state: [ServiceState] }> {
       restarts: m.restarts,
       lastExit: m.lastExit ?? null,
       lastError: m.lastError ?? null,
+      lastReload: this.lastReload ?? null,
     };
+  }
+
+  /** Runs `operation` after every operation queued before it on this service. */
+  serialize<T>(operation: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(operation, operation);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Check first, then the reload method. A failed check leaves the daemon untouched (a Kea
+   * reload of a bad file closes its DHCP sockets); a failed reload command is an error.
+   */
+  reload(): Promise<ReloadOutcome> {
+    return this.serialize(async () => {
+      const { reload } = this.spec;
+      if (!reload) throw new KeaKnotError('E_STATE', `${this.spec.name} has no reload method in ${this.spec.file}; restart it instead`);
+      const pid = this.pid;
+      if (this.state !== 'ready' || pid === null) throw new KeaKnotError('E_STATE', `${this.spec.name} is ${this.state}, not ready; start or restart it instead of reloading`);
+      const started = performance.now();
+      const method = reload.signal ?? reload.command!.join(' ');
+      const outcome = (ok: boolean, output: string, error?: string): ReloadOutcome => {
+        this.lastReload = { service: this.spec.name, ok, method, durationMs: Math.round(performance.now() - started), output, ...(error === undefined ? {} : { error }), at: Date.now() };
+        return this.lastReload;
+      };
+      try {
+        await this.check();
+      } catch (error) {
+        outcome(false, '', reasonOf(error));
+        this.log.error({ reload: false }, `${this.spec.name} not reloaded: ${reasonOf(error)}`);
+        throw error;
+      }
+      if (reload.signal) {
+        process.kill(pid, reload.signal);
+        this.log.info({ reload: true, method }, `${this.spec.name} reloaded with ${method}`);
+        return outcome(true, '');
+      }
+      const result = await runCommand(reload.command!, { env: this.env(), cwd: this.spec.working_dir, timeoutMs: reload.timeout });
+      if (result.code !== 0) {
+        const message = `reload of ${this.spec.name} failed: ${describeResult(reload.command!, result)}`;
+        outcome(false, result.output, message);
+        this.log.error({ reload: false, output: result.output }, message);
+        throw new KeaKnotError('E_RELOAD_FAILED', message, { details: result.output ? result.output.split('\n') : [] });
+      }
+      this.log.info({ reload: true, method }, `${this.spec.name} reloaded with ${method}`);
+      return outcome(true, result.output);
+    });
+  }
+
+  /** Starts it (if not running) and resolves once it is ready, done, failed or backing off. */
+  requestStart(): Promise<ServiceStatus> {
+    return this.serialize(async () => {
+      this.start();
+      await this.reached(['ready', 'exited', 'failed', 'backoff', 'stopped']);
+      return this.status();
+    });
+  }
+
+  requestStop(): Promise<ServiceStatus> {
+    return this.serialize(async () => {
+      await this.stop();
+      return this.status();
+    });
+  }
+
+  requestRestart(): Promise<ServiceStatus> {
+    return this.serialize(async () => {
+      await this.stop();
+      this.start();
+      await this.reached(['ready', 'exited', 'failed', 'backoff', 'stopped']);
+      return this.status();
+    });
+  }
+
+  private reached(states: readonly ServiceState[]): Promise<void> {
+    if (states.includes(this.state) && this.state !== 'starting') return Promise.resolve();
+    return new Promise((resolve) => {
+      const onState = (state: ServiceState) => { if (states.includes(state)) { this.off('state', onState); resolve(); } };
+      this.on('state', onState);
+    });
   }
 
   private dispatch(event: LifecycleEvent): void {

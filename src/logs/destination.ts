@@ -1,0 +1,73 @@
+import pino from 'pino';
+
+type SonicBoom = ReturnType<typeof pino.destination>;
+
+/**
+ * An asynchronous writer on one fd (sonic-boom: writes run on libuv's thread pool, so a
+ * blocked reader never stalls the event loop) that counts the bytes accepted but not
+ * yet written, the measure the output's drop policy works on.
+ *
+ * Buffer mode: each string is encoded once here; in utf8 mode sonic-boom measures and
+ * re-encodes every string up to three times (measured: 1.8 M vs 2.4 M lines/s).
+ */
+export class QueuedDestination {
+  readonly #boom: SonicBoom;
+  #queued = 0;
+  #closed = false;
+  readonly #onWritten: () => void;
+  readonly #idleWaiters = new Set<() => void>();
+
+  /** `onWritten` runs after each completed write, when `queuedBytes` has gone down. */
+  constructor(fd: number, onWritten: () => void) {
+    this.#onWritten = onWritten;
+    this.#boom = pino.destination({ fd, sync: false, contentMode: 'buffer' });
+    this.#boom.on('write', (bytes: number) => {
+      this.#queued = Math.max(0, this.#queued - bytes);
+      // sonic-boom emits 'write' before updating its own buffers: react after it returns.
+      queueMicrotask(this.#afterWrite);
+    });
+    // A failed write stays queued and is retried with the next one; while the fd keeps
+    // failing the queue stays full and the output drops (and counts) lines. Without this
+    // listener the error would be thrown and end the supervisor.
+    this.#boom.on('error', () => {});
+  }
+
+  get queuedBytes(): number {
+    return this.#queued;
+  }
+
+  write(data: string): void {
+    if (this.#closed || data === '') return;
+    const bytes = Buffer.from(data);
+    this.#queued += bytes.length;
+    this.#boom.write(bytes as unknown as string); // sonic-boom's types omit buffer mode
+  }
+
+  /** Resolves once everything queued is written, or after `timeoutMs`. */
+  waitIdle(timeoutMs: number): Promise<void> {
+    if (this.#queued === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#idleWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.#idleWaiters.add(done);
+    });
+  }
+
+  /** Stops accepting writes; what is queued is still written, then the fd is closed (unless it is 1 or 2). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#boom.end();
+  }
+
+  readonly #afterWrite = (): void => {
+    this.#onWritten();
+    if (this.#queued === 0) {
+      for (const done of [...this.#idleWaiters]) done();
+    }
+  };
+}
