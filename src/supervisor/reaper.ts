@@ -1,0 +1,170 @@
+/**
+ * Reaps orphans reparented to us (as PID 1, or as a child subreaper otherwise).
+ *
+ * libuv only waits for the pids it spawned, so orphans (a kea-lfc whose kea-dhcp4 died,
+ * children of `docker exec` commands) would stay zombies forever. waitpid(-1) would steal
+ * libuv's children and their 'exit' events never fire, so instead each scan lists zombies
+ * whose parent is us, skips every pid Node spawned, and waits for each remaining pid by
+ * number. Scans run after SIGCHLD and on a periodic sweep (a missed or coalesced signal).
+ */
+import { createRequire } from 'node:module';
+import type { Logger } from 'pino';
+import { listPids, readProcStat } from './proc.js';
+import { isSpawnedByNode, trackSpawnedChildren } from './spawned.js';
+
+export interface Reaper {
+  stop(): void;
+  /** Orphans reaped so far. */
+  readonly reaped: number;
+  /** False when orphans cannot be reaped here (no FFI), or after stop(). */
+  readonly active: boolean;
+  /** Live orphans adopted by us (not spawned by Node): to TERM/KILL at final shutdown. */
+  adoptedChildren(): number[];
+}
+
+export interface ReaperOptions {
+  logger: Logger;
+  /** Period of the safety sweep; default 5 s. */
+  sweepIntervalMs?: number;
+}
+
+const WNOHANG = 1;
+const PR_SET_CHILD_SUBREAPER = 36;
+
+interface Libc {
+  waitpid(pid: number, status: [number], options: number): number;
+  prctl(option: number, ...typedArgs: unknown[]): number;
+  errno(): number;
+}
+
+// The subset of koffi used here; typed locally so the build does not depend on the
+// optional dependency being installed.
+interface Koffi {
+  load(path: string | null): { func(prototype: string): (...args: unknown[]) => unknown };
+  errno(): number;
+}
+
+/**
+ * Binds waitpid and prctl through koffi. load(null) resolves symbols in the process's global
+ * scope (RTLD_DEFAULT), i.e. whatever libc node is linked against: glibc (libc.so.6) and musl
+ * (Alpine) alike, with no file name to guess.
+ */
+function loadLibc(): Libc {
+  const koffi = createRequire(import.meta.url)('koffi') as Koffi;
+  const lib = koffi.load(null);
+  const waitpid = lib.func('int waitpid(int pid, _Out_ int *status, int options)');
+  const prctl = lib.func('int prctl(int option, ...)');
+  return {
+    waitpid: (pid, status, options) => waitpid(pid, status, options) as number,
+    prctl: (option, ...typedArgs) => prctl(option, ...typedArgs) as number,
+    errno: () => koffi.errno(),
+  };
+}
+
+export function startReaper(options: ReaperOptions): Reaper {
+  const { logger } = options;
+  trackSpawnedChildren();
+
+  let libc: Libc;
+  try {
+    libc = loadLibc();
+  } catch (err) {
+    logger.warn(
+      { err },
+      'orphan reaper disabled: cannot load libc through koffi (optional dependency missing or not built for this platform); orphaned processes will stay zombies',
+    );
+    return inactiveReaper();
+  }
+
+  if (process.pid !== 1) {
+    const ulong = 'unsigned long';
+    if (libc.prctl(PR_SET_CHILD_SUBREAPER, ulong, 1, ulong, 0, ulong, 0, ulong, 0) !== 0) {
+      logger.warn({ errno: libc.errno() }, 'prctl(PR_SET_CHILD_SUBREAPER) failed: orphans of our children go to PID 1, not to us');
+    }
+  }
+
+  let reaped = 0;
+  let active = true;
+  let scheduled = false;
+  let failing = false;
+
+  const reapZombies = (): void => {
+    const status: [number] = [0];
+    for (const stat of ourChildren()) {
+      if (stat.state !== 'Z') continue;
+      const got = libc.waitpid(stat.pid, status, WNOHANG);
+      if (got === stat.pid) {
+        reaped++;
+        logger.debug({ pid: stat.pid, comm: stat.comm, ...describeStatus(status[0]) }, 'reaped orphan');
+      }
+      // got 0 or -1 (ECHILD): not ours after all or already gone; nothing to do.
+    }
+  };
+
+  const sweep = (): void => {
+    scheduled = false;
+    if (!active) return;
+    // A throw here would be an uncaught exception in PID 1: log it (once per failing
+    // streak, the sweep repeats every few seconds) and try again next time.
+    try {
+      reapZombies();
+      failing = false;
+    } catch (err) {
+      if (!failing) logger.warn({ err }, 'orphan scan of /proc failed; will retry');
+      failing = true;
+    }
+  };
+
+  // A burst of SIGCHLDs needs only one scan.
+  const onSigchld = (): void => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(sweep);
+  };
+
+  process.on('SIGCHLD', onSigchld);
+  const timer = setInterval(sweep, options.sweepIntervalMs ?? 5000);
+  timer.unref();
+  sweep();
+
+  return {
+    stop() {
+      active = false;
+      process.off('SIGCHLD', onSigchld);
+      clearInterval(timer);
+    },
+    get reaped() {
+      return reaped;
+    },
+    get active() {
+      return active;
+    },
+    adoptedChildren,
+  };
+}
+
+/** Processes whose parent is us and that Node did not spawn. */
+function* ourChildren() {
+  const self = process.pid;
+  for (const pid of listPids()) {
+    const stat = readProcStat(pid);
+    if (stat !== null && stat.ppid === self && !isSpawnedByNode(pid)) yield stat;
+  }
+}
+
+function adoptedChildren(): number[] {
+  const pids: number[] = [];
+  for (const stat of ourChildren()) {
+    if (stat.state !== 'Z' && stat.state !== 'X') pids.push(stat.pid);
+  }
+  return pids;
+}
+
+function describeStatus(status: number): { code: number } | { signal: number } {
+  const signal = status & 0x7f;
+  return signal === 0 ? { code: (status >> 8) & 0xff } : { signal };
+}
+
+function inactiveReaper(): Reaper {
+  return { stop() {}, reaped: 0, active: false, adoptedChildren };
+}
