@@ -32,12 +32,14 @@ export const ExitCode = {
   ok: 0,
   /** A critical service failed, or the supervisor hit an internal error. */
   failure: 1,
-  usage: 64, // EX_USAGE
+  usage: 64, // EX_USAGE (also an unknown service)
+  unavailable: 69, // EX_UNAVAILABLE: the supervisor cannot be reached
   config: 78, // EX_CONFIG
 } as const;
 
 export function exitCodeFor(error: KeaKnotError): number {
-  if (error.code === 'E_USAGE') return ExitCode.usage;
+  if (error.code === 'E_USAGE' || error.code === 'E_NOT_FOUND') return ExitCode.usage;
+  if (error.code === 'E_UNAVAILABLE') return ExitCode.unavailable;
   if (error.code === 'E_CONFIG') return ExitCode.config;
   return ExitCode.failure;
 }

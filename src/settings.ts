@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_SOCKET } from './client/api-client.js';
 import { KeaKnotError } from './errors.js';
 
 /** Every environment variable the supervisor reads, with its default; --help prints this table. */
@@ -7,13 +8,27 @@ export const SETTINGS = {
   KEA_KNOT_LOG_FORMAT: { default: 'json', help: 'json (one pino record per line) or pretty (for people)' },
   KEA_KNOT_LOG_LEVEL: { default: 'info', help: "the supervisor's own log level: fatal, error, warn, info, debug or trace" },
   KEA_KNOT_LOG_QUEUE_BYTES: { default: String(4 * 1024 * 1024), help: 'log bytes held while stdout is not read; past this, service lines are dropped and counted' },
+  KEA_KNOT_SOCKET: { default: DEFAULT_SOCKET, help: 'unix socket of the control API (mode 0600); --socket overrides it' },
+  KEA_KNOT_SOCKET_GROUP: { default: '', help: 'numeric group id that may also use the socket (mode 0660)' },
+  KEA_KNOT_API_LISTEN: { default: '', help: 'host:port of an extra TCP listener for the API (off when empty); needs a token file' },
+  KEA_KNOT_API_TOKEN_FILE: { default: '', help: 'file holding the bearer token the TCP listener requires' },
 } as const;
+
+const optional = z.string().transform((text) => (text === '' ? undefined : text));
 
 const settingsSchema = z.strictObject({
   servicesDir: z.string().min(1),
   logFormat: z.enum(['json', 'pretty']),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']),
   logQueueBytes: z.coerce.number().int().min(64 * 1024, 'must be at least 65536'),
+  socket: z.string().min(1).refine((text) => text.startsWith('/'), 'must be an absolute path'),
+  socketGroup: optional.pipe(z.string().regex(/^\d+$/, 'must be a numeric group id').transform(Number).optional()),
+  apiListen: optional.pipe(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):\d{1,5}$/, 'write host:port, e.g. 0.0.0.0:8053').optional()),
+  apiTokenFile: optional,
+}).superRefine((value, ctx) => {
+  if (value.apiListen !== undefined && value.apiTokenFile === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['apiTokenFile'], message: 'KEA_KNOT_API_LISTEN is set, so a token file is required; put a long random token in a file (mode 0600) and name it here' });
+  }
 });
 
 export type Settings = z.output<typeof settingsSchema>;
@@ -23,6 +38,10 @@ const FIELD_TO_VARIABLE: Record<keyof Settings, keyof typeof SETTINGS> = {
   logFormat: 'KEA_KNOT_LOG_FORMAT',
   logLevel: 'KEA_KNOT_LOG_LEVEL',
   logQueueBytes: 'KEA_KNOT_LOG_QUEUE_BYTES',
+  socket: 'KEA_KNOT_SOCKET',
+  socketGroup: 'KEA_KNOT_SOCKET_GROUP',
+  apiListen: 'KEA_KNOT_API_LISTEN',
+  apiTokenFile: 'KEA_KNOT_API_TOKEN_FILE',
 };
 
 /** Reads settings from the environment, with command-line values taking precedence. */

@@ -1,15 +1,30 @@
 #!/usr/bin/env node
 import { ExitCode, KeaKnotError, exitCodeFor } from '../errors.js';
-import { supervise } from './supervise.js';
 
 const HELP = `Usage: kea-knot <command> [options]
 
 Commands:
-  supervise   run the services of services.d (the container's PID 1)
+  supervise                 run the services of services.d (the container's PID 1)
+  status                    show every service's state
+  reload SERVICE | --all    check, then reload a service (or all that can)
+  restart|start|stop SERVICE
+  logs SERVICE [-n N] [-f]  a service's recent output
+  health                    exit 0 when every service is ready (the HEALTHCHECK)
+  check                     validate services.d and run every check, starting nothing
 
-Run kea-knot <command> --help for a command's options and environment.`;
+Run kea-knot <command> --help for a command's options, environment and exit codes.
+Exit codes: 0 ok, 1 failed, 64 bad usage or unknown service, 69 supervisor not
+reachable, 78 invalid configuration.`;
 
-const COMMANDS: Record<string, (args: string[]) => Promise<number>> = { supervise };
+const CONTROL = new Set(['status', 'reload', 'restart', 'start', 'stop', 'logs', 'health']);
+
+// Each command loads only its own modules: the client commands stay quick to start.
+async function run(command: string, args: string[]): Promise<number> {
+  if (command === 'supervise') return (await import('./supervise.js')).supervise(args);
+  if (command === 'check') return (await import('./check.js')).check(args);
+  if (CONTROL.has(command)) return (await import('./control.js')).control(command, args);
+  throw new KeaKnotError('E_USAGE', `unknown command "${command}"; run kea-knot --help`);
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -17,9 +32,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return command === undefined ? ExitCode.usage : ExitCode.ok;
   }
-  const run = COMMANDS[command];
-  if (!run) throw new KeaKnotError('E_USAGE', `unknown command "${command}"; run kea-knot --help`);
-  return run(rest);
+  return run(command, rest);
 }
 
 main(process.argv.slice(2)).then(

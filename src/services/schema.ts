@@ -116,6 +116,8 @@ export const serviceFileSchema = z.strictObject({
   restart: z.enum(['always', 'on-failure', 'never']).optional(),
   backoff: backoff.prefault({}),
   reload: reload.optional(),
+  /** Files whose change triggers check-then-reload (e.g. the daemon's config). */
+  watch: z.array(z.string().min(1).refine((p) => p.startsWith('/'), 'must be an absolute path')).default([]),
   /** Lines of this service's output kept in memory for the logs API. */
   log_lines: z.number().int().min(0).max(100_000).default(1000),
 });

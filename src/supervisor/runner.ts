@@ -12,6 +12,7 @@ import { removeStalePidFile } from './pidfile.js';
 import { forceKill, groupAlive, signalGroup } from './process-group.js';
 import { waitReady } from './readiness.js';
 import { describeResult, runCommand, type CommandResult } from './run-command.js';
+import { checkService, serviceEnv } from './check.js';
 
 export interface RunnerContext {
   readonly output: LogOutput;
@@ -98,16 +99,8 @@ export class ServiceRunner extends EventEmitter<{ state: [ServiceState] }> {
   }
 
   /** Runs the check command, if any; throws E_CHECK_FAILED with the checker's output. */
-  async check(signal?: AbortSignal): Promise<CommandResult | undefined> {
-    const check = this.spec.check;
-    if (!check) return undefined;
-    const result = await runCommand(check.command, { env: this.env(), cwd: this.spec.working_dir, timeoutMs: check.timeout, signal });
-    if (result.code !== 0) {
-      throw new KeaKnotError('E_CHECK_FAILED', `check of ${this.spec.name} failed: ${describeResult(check.command, result)}; fix the configuration it names`, {
-        details: result.output ? result.output.split('\n') : [],
-      });
-    }
-    return result;
+  check(signal?: AbortSignal): Promise<CommandResult | undefined> {
+    return checkService(this.spec, signal);
   }
 
   status(): ServiceStatus {
@@ -161,7 +154,7 @@ export class ServiceRunner extends EventEmitter<{ state: [ServiceState] }> {
         this.log.info({ reload: true, method }, `${this.spec.name} reloaded with ${method}`);
         return outcome(true, '');
       }
-      const result = await runCommand(reload.command!, { env: this.env(), cwd: this.spec.working_dir, timeoutMs: reload.timeout });
+      const result = await runCommand(reload.command!, { env: serviceEnv(this.spec), cwd: this.spec.working_dir, timeoutMs: reload.timeout });
       if (result.code !== 0) {
         const message = `reload of ${this.spec.name} failed: ${describeResult(reload.command!, result)}`;
         outcome(false, result.output, message);
@@ -249,10 +242,6 @@ export class ServiceRunner extends EventEmitter<{ state: [ServiceState] }> {
     }
   }
 
-  private env(): NodeJS.ProcessEnv {
-    return { ...process.env, ...this.spec.environment };
-  }
-
   private launch(): void {
     const attempt: Attempt = { abort: new AbortController() };
     this.attempt = attempt;
@@ -289,7 +278,7 @@ export class ServiceRunner extends EventEmitter<{ state: [ServiceState] }> {
 
   private spawnMain(attempt: Attempt): void {
     const [program, ...args] = this.spec.command as [string, ...string[]];
-    const env = this.env();
+    const env = serviceEnv(this.spec);
     // Its own process group, so stop and kill reach everything the daemon started.
     const child = spawn(program, args, { env, cwd: this.spec.working_dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     attempt.child = child;

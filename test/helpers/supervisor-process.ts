@@ -21,6 +21,7 @@ export interface LogRecord {
 export interface SupervisorHandle {
   readonly child: ChildProcess;
   readonly dir: string;
+  readonly socket: string;
   readonly records: LogRecord[];
   readonly stderr: () => string;
   /** Resolves with the first record (seen or to come) matching; rejects after `timeoutMs`. */
@@ -38,7 +39,9 @@ export async function startSupervisor(
 ): Promise<SupervisorHandle> {
   const dir = await mkdtemp(path.join(tmpdir(), 'kk-sup-'));
   for (const [name, text] of Object.entries(files)) await writeFile(path.join(dir, name), text);
-  const argv = [...(options.wrap ?? []), process.execPath, CLI, 'supervise', '--services-dir', dir, ...(options.args ?? [])];
+  // A socket of its own, so parallel test files never meet.
+  const socket = path.join(dir, 'api.sock');
+  const argv = [...(options.wrap ?? []), process.execPath, CLI, 'supervise', '--services-dir', dir, '--socket', socket, ...(options.args ?? [])];
   const child = spawn(argv[0]!, argv.slice(1), {
     cwd: ROOT, env: { ...process.env, KEA_KNOT_LOG_LEVEL: 'debug', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -56,7 +59,7 @@ export async function startSupervisor(
     child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? constants.signals[signal] : 0)));
   });
   const handle: SupervisorHandle = {
-    child, dir, records, stderr: () => stderr, exited,
+    child, dir, socket, records, stderr: () => stderr, exited,
     waitFor(match, timeoutMs = 10_000) {
       const seen = records.find(match);
       if (seen) return Promise.resolve(seen);

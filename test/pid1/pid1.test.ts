@@ -106,7 +106,7 @@ describe('the supervisor as PID 1', () => {
     expect(inspector).toBe(false);
     process.kill(init!, 'SIGHUP');
     process.kill(init!, 'SIGUSR2');
-    await sup.waitFor((r) => /SIGHUP received/.test(r.msg));
+    await sup.waitFor((r) => r.msg === 'services.d re-read: 0 added, 0 removed, 0 changed');
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(sup.child.exitCode).toBeNull();
     expect(childrenOf(init!).length).toBe(1);

@@ -1,0 +1,47 @@
+import { Gauge, Registry } from 'prom-client';
+import type { LogOutput } from '../logs/output.js';
+import type { ServiceState } from '../supervisor/lifecycle.js';
+import type { Supervisor } from '../supervisor/supervisor.js';
+
+const STATES: readonly (ServiceState | 'disabled')[] = ['stopped', 'starting', 'ready', 'backoff', 'stopping', 'exited', 'failed', 'disabled'];
+
+/** Prometheus metrics, computed from the supervisor at scrape time (nothing to keep in step). */
+export function createMetrics(supervisor: Supervisor, output: LogOutput): Registry {
+  const registry = new Registry();
+  const each = (gauge: Gauge<string>, value: (s: ReturnType<Supervisor['status']>[number]) => number | null) => {
+    gauge.reset();
+    for (const status of supervisor.status()) {
+      const v = value(status);
+      if (v !== null) gauge.set({ service: status.name }, v);
+    }
+  };
+  new Gauge({
+    name: 'kea_knot_service_state', help: '1 for the state each service is in, 0 for the others', labelNames: ['service', 'state'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const status of supervisor.status()) {
+        for (const state of STATES) this.set({ service: status.name, state }, status.state === state ? 1 : 0);
+      }
+    },
+  });
+  new Gauge({
+    name: 'kea_knot_service_restarts', help: 'automatic restarts since the supervisor started', labelNames: ['service'], registers: [registry],
+    collect() { each(this, (s) => s.restarts); },
+  });
+  new Gauge({
+    name: 'kea_knot_service_uptime_seconds', help: 'seconds since the service became ready (absent when not ready)', labelNames: ['service'], registers: [registry],
+    collect() { each(this, (s) => (s.state === 'ready' ? s.forMs / 1000 : null)); },
+  });
+  new Gauge({
+    name: 'kea_knot_service_last_reload_success', help: '1 when the last reload succeeded, 0 when it failed (absent before the first)', labelNames: ['service'], registers: [registry],
+    collect() { each(this, (s) => (s.lastReload ? Number(s.lastReload.ok) : null)); },
+  });
+  new Gauge({
+    name: 'kea_knot_log_lines_dropped', help: 'lines not written to stdout because it was not read fast enough', labelNames: ['service'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const [service, count] of output.droppedTotals()) this.set({ service }, count);
+    },
+  });
+  return registry;
+}

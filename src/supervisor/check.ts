@@ -1,0 +1,24 @@
+import { KeaKnotError } from '../errors.js';
+import type { ServiceSpec } from '../services/schema.js';
+import { describeResult, runCommand, type CommandResult } from './run-command.js';
+
+/** The environment a service's commands run with: the container's, plus its own. */
+export function serviceEnv(spec: ServiceSpec): NodeJS.ProcessEnv {
+  return { ...process.env, ...spec.environment };
+}
+
+/**
+ * Runs the service's check command, if it has one. Throws E_CHECK_FAILED with the checker's
+ * output as details, so callers show what the daemon's own checker said.
+ */
+export async function checkService(spec: ServiceSpec, signal?: AbortSignal): Promise<CommandResult | undefined> {
+  const check = spec.check;
+  if (!check) return undefined;
+  const result = await runCommand(check.command, { env: serviceEnv(spec), cwd: spec.working_dir, timeoutMs: check.timeout, signal });
+  if (result.code !== 0) {
+    throw new KeaKnotError('E_CHECK_FAILED', `check of ${spec.name} failed: ${describeResult(check.command, result)}; fix the configuration it names`, {
+      details: result.output ? result.output.split('\n') : [],
+    });
+  }
+  return result;
+}
