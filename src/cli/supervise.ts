@@ -72,7 +72,7 @@ export async function supervise(args: string[]): Promise<number> {
   const logger = output.logger;
   const reaper = startReaper({ logger });
   const supervisor = new Supervisor(set, { output });
-  const watcher = new ConfigWatcher(logger);
+  const watcher = new ConfigWatcher((service) => output.forService(service));
 
   /** SIGHUP and POST /v1/reread: an invalid services.d is refused whole. */
   const reread = async () => {

@@ -14,7 +14,8 @@ export class ConfigWatcher {
   private watchers: FSWatcher[] = [];
   private timers = new Map<string, NodeJS.Timeout>();
 
-  constructor(private readonly logger: Logger) {}
+  /** `loggerFor` gives the logger that speaks for a service, so its records name it. */
+  constructor(private readonly loggerFor: (service: string) => Logger) {}
 
   /** Watches the files of these runners, replacing whatever was watched before. */
   async watchRunners(runners: Iterable<ServiceRunner>): Promise<void> {
@@ -26,7 +27,7 @@ export class ConfigWatcher {
       watcher.on('all', (event, file) => {
         if (event === 'add' || event === 'change') this.schedule(runner, file);
       });
-      watcher.on('error', (error) => this.logger.warn({ err: error }, `cannot watch files of ${runner.spec.name}: ${(error as Error).message}`));
+      watcher.on('error', (error) => this.loggerFor(runner.spec.name).warn({ err: error }, `cannot watch files of ${runner.spec.name}: ${(error as Error).message}`));
       this.watchers.push(watcher);
       await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
     }
@@ -37,7 +38,7 @@ export class ConfigWatcher {
     clearTimeout(this.timers.get(name));
     this.timers.set(name, setTimeout(() => {
       this.timers.delete(name);
-      const log = this.logger.child({ watch: file });
+      const log = this.loggerFor(name).child({ watch: file });
       if (runner.state !== 'ready') {
         log.info(`${file} changed; ${name} is ${runner.state}, so it is not reloaded`);
         return;
