@@ -11,6 +11,9 @@ Commands:
   logs SERVICE [-n N] [-f]  a service's recent output
   health                    exit 0 when every service is ready (the HEALTHCHECK)
   check                     validate services.d and run every check, starting nothing
+  setup                     write a working Kea + Knot configuration from a few settings
+  init                      prepare runtime directories and a first configuration (a oneshot)
+  kea-command               send a command to a Kea daemon's control socket
 
 Run kea-knot <command> --help for a command's options, environment and exit codes.
 Exit codes: 0 ok, 1 failed, 64 bad usage or unknown service, 69 supervisor not
@@ -22,6 +25,9 @@ const CONTROL = new Set(['status', 'reload', 'restart', 'start', 'stop', 'logs',
 async function run(command: string, args: string[]): Promise<number> {
   if (command === 'supervise') return (await import('./supervise.js')).supervise(args);
   if (command === 'check') return (await import('./check.js')).check(args);
+  if (command === 'setup') return (await import('./setup.js')).setup(args);
+  if (command === 'init') return (await import('./init.js')).init(args);
+  if (command === 'kea-command') return (await import('./kea-command.js')).keaCommandCli(args);
   if (CONTROL.has(command)) return (await import('./control.js')).control(command, args);
   throw new KeaKnotError('E_USAGE', `unknown command "${command}"; run kea-knot --help`);
 }

@@ -1,0 +1,71 @@
+import { ExitCode, KeaKnotError } from '../errors.js';
+import { filesOf, pathsFrom, PATH_VARIABLES, type Paths } from '../setup/paths.js';
+import { exists, installPlan, planSetup, validatePlan } from '../setup/plan.js';
+import { resolveSetup, SETUP_SETTINGS, type SetupFlag } from '../setup/settings.js';
+import { parseFlags } from './usage.js';
+
+export const setupHelp = `Usage: kea-knot setup [options]
+
+Writes one consistent Kea + Knot configuration: kea-dhcp4.conf, kea-dhcp6.conf (with
+--dhcp6-subnet), kea-dhcp-ddns.conf, kea-ctrl-agent.conf, knot.conf and the forward and
+reverse zone files, with a fresh TSIG key shared by Knot and the DDNS daemon (never
+printed). Every file is checked with the daemons' own checkers before anything is
+written; existing files are never replaced without --force.
+
+Options (each also read from its environment variable):
+${Object.entries(SETUP_SETTINGS).map(([flag, s]) => `  --${flag.padEnd(14)} ${s.env.padEnd(24)} ${s.help}`).join('\n')}
+  --force          replace existing files (and make a new TSIG key)
+  --if-missing     for the container's first start: write only when no configuration
+                   exists yet; an existing one (even partial) is left alone
+  -h, --help       this text
+
+Paths (environment): ${Object.entries(PATH_VARIABLES).map(([k, v]) => `${k}=${v}`).join(', ')}
+
+Exit codes: 0 written (or left alone with --if-missing), 1 a checker refused the result
+or files exist, 78 invalid settings (each named with its flag and variable).`;
+
+/** --if-missing: true when a configuration (even a partial one) exists and must be left alone. */
+async function configurationExists(paths: Paths, say: (text: string) => void): Promise<boolean> {
+  const files = filesOf(paths);
+  const main = [files.dhcp4Conf, files.ddnsConf, files.agentConf, files.knotConf];
+  const present = (await Promise.all(main.map(async (f) => ((await exists(f)) ? f : '')))).filter(Boolean);
+  if (present.length === main.length) say('kea-knot setup: the configuration exists; left as it is');
+  else if (present.length > 0) say(`kea-knot setup: a partial configuration exists (${present.join(', ')}); left as it is. Run kea-knot setup --force to replace it with a generated one.`);
+  return present.length > 0;
+}
+
+export async function setup(args: string[]): Promise<number> {
+  const options = Object.fromEntries(Object.keys(SETUP_SETTINGS).map((flag) => [flag, { type: 'string' as const }]));
+  const { values } = parseFlags('setup', args, {
+    ...options,
+    force: { type: 'boolean' },
+    'if-missing': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    process.stdout.write(`${setupHelp}\n`);
+    return ExitCode.ok;
+  }
+  const paths = pathsFrom(process.env);
+  const say = (text: string) => process.stdout.write(`${text}\n`);
+
+  if (values['if-missing']) {
+    if (await configurationExists(paths, say)) return ExitCode.ok;
+    if (!process.env[SETUP_SETTINGS.domain.env] && (values as Record<string, unknown>).domain === undefined) {
+      throw new KeaKnotError('E_CONFIG', `no configuration in ${paths.KEA_CONF_DIR} and ${paths.KNOT_CONF_DIR}, and no settings to write one: set ${SETUP_SETTINGS.domain.env}, ${SETUP_SETTINGS.subnet.env} and ${SETUP_SETTINGS.address.env} (see kea-knot setup --help), or mount your own configuration`);
+    }
+  }
+
+  const raw: Partial<Record<SetupFlag, string>> = {};
+  for (const [flag, s] of Object.entries(SETUP_SETTINGS) as [SetupFlag, (typeof SETUP_SETTINGS)[SetupFlag]][]) {
+    const value = (values as Record<string, unknown>)[flag] as string | undefined ?? process.env[s.env];
+    if (value !== undefined) raw[flag] = value;
+  }
+  const settings = await resolveSetup(raw);
+  const plan = planSetup(settings, paths);
+  await validatePlan(plan);
+  await installPlan(plan, values.force === true);
+  for (const file of plan) say(`wrote ${file.path} (mode ${file.mode.toString(8)}${file.owner ? `, ${file.owner.group ? 'group' : 'owner'} ${file.owner.user}` : ''})`);
+  say(`kea-knot setup: ${settings.domain} on ${settings.subnet} (pools ${settings.pools.map((p) => `${p.start}-${p.end}`).join(', ')}), DNS at ${settings.address}; TSIG key written to the DDNS and Knot configurations only.`);
+  return ExitCode.ok;
+}

@@ -1,0 +1,58 @@
+import { chmod, chown, mkdir, readdir, rename, rm, stat, symlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { Paths } from './paths.js';
+import { lookupUser } from './users.js';
+
+/** Chowns a directory tree (Knot's storage: zones, journal, timers). */
+async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
+  await chown(dir, uid, gid);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) await chownTree(full, uid, gid);
+    else if (entry.isFile()) await chown(full, uid, gid);
+  }
+}
+
+/**
+ * What the daemons need before they start, on every container start: runtime dirs (a
+ * tmpfs /run is empty), Kea's socket dir with mode 0750 (Kea 2.6.3 refuses any other),
+ * Knot's storage owned by the user it drops to, and the local time zone from TZ.
+ */
+export async function prepareRuntime(paths: Paths, knotUser: string, say: (line: string) => void): Promise<void> {
+  for (const dir of [paths.KEA_RUN_DIR, `${paths.KEA_RUN_DIR}/lock`, paths.KEA_LIB_DIR]) {
+    await mkdir(dir, { recursive: true });
+    await chmod(dir, 0o750);
+  }
+  await mkdir(paths.KEA_CONF_DIR, { recursive: true });
+  await mkdir(paths.KNOT_CONF_DIR, { recursive: true });
+  for (const dir of [paths.KNOT_RUN_DIR, paths.KNOT_LIB_DIR, `${paths.KNOT_LIB_DIR}/zones`]) await mkdir(dir, { recursive: true });
+  if (knotUser) {
+    const ids = lookupUser(knotUser);
+    if (!ids) throw new Error(`user ${knotUser} does not exist; create it or set KEA_KNOT_KNOT_USER to an existing user (empty: Knot stays root)`);
+    await chown(paths.KNOT_RUN_DIR, ids.uid, ids.gid);
+    await chownTree(paths.KNOT_LIB_DIR, ids.uid, ids.gid);
+    say(`runtime directories ready; ${paths.KNOT_LIB_DIR} belongs to ${knotUser}`);
+  } else {
+    say('runtime directories ready');
+  }
+}
+
+/** Points /etc/localtime at TZ's zone, when TZ names one; daemons then log local time. */
+export async function applyTimezone(tz: string | undefined, say: (line: string) => void, root = '/'): Promise<void> {
+  if (!tz) return;
+  const zone = path.join(root, 'usr/share/zoneinfo', tz);
+  if (tz.includes('..') || !(await stat(zone).then((s) => s.isFile(), () => false))) {
+    say(`TZ=${tz} is not a time zone known here (no ${zone}); keeping UTC`);
+    return;
+  }
+  const localtime = path.join(root, 'etc/localtime');
+  const temp = `${localtime}.kea-knot`;
+  try {
+    await rm(temp, { force: true });
+    await symlink(zone, temp);
+    await rename(temp, localtime);
+    say(`time zone ${tz}`);
+  } catch (error) {
+    say(`cannot point ${localtime} at ${zone} for TZ=${tz}: ${(error as Error).message}; the daemons read TZ themselves`);
+  }
+}

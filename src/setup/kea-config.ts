@@ -1,0 +1,124 @@
+import type { Paths } from './paths.js';
+import { filesOf } from './paths.js';
+import { reverseZone, reverseZone6, type SetupSettings } from './settings.js';
+import type { TsigKey } from './tsig.js';
+
+/** Ports on loopback between the daemons of one node. */
+export const DDNS_PORT = 53001;
+export const AGENT_PORT = 8000;
+
+const logger = (name: string) => [{ name, output_options: [{ output: 'stdout' }], severity: 'INFO', debuglevel: 0 }];
+
+/**
+ * Settings whose defaults changed between Kea 2.2 (tests) and 2.6 (the image), written out so
+ * both behave the same: multi-threading is on by default from 2.4.
+ */
+const VERSION_NEUTRAL = { 'multi-threading': { 'enable-multi-threading': false } };
+
+export function dhcp4Config(s: SetupSettings, paths: Paths): object {
+  const files = filesOf(paths);
+  const domain = `${s.domain}.`;
+  return {
+    Dhcp4: {
+      'interfaces-config': {
+        interfaces: [s.interface],
+        // Raw sockets see clients that have no address yet, on any host network.
+        'dhcp-socket-type': 'raw',
+        // The interface may come up after the container starts (macvlan, slow links).
+        'service-sockets-max-retries': 60,
+        'service-sockets-retry-wait-time': 5000,
+      },
+      'control-socket': { 'socket-type': 'unix', 'socket-name': files.dhcp4Socket },
+      'lease-database': { type: 'memfile', persist: true, name: files.leases4, 'lfc-interval': 3600 },
+      ...VERSION_NEUTRAL,
+      'valid-lifetime': s.leaseSeconds,
+      'renew-timer': Math.floor(s.leaseSeconds / 2),
+      'rebind-timer': Math.floor((s.leaseSeconds * 7) / 8),
+      // Kea, not the client, keeps DNS in step with the leases.
+      'dhcp-ddns': { 'enable-updates': true, 'server-ip': '127.0.0.1', 'server-port': DDNS_PORT, 'max-queue-size': 2048 },
+      'ddns-send-updates': true,
+      'ddns-override-client-update': true,
+      'ddns-override-no-update': true,
+      'ddns-replace-client-name': 'when-not-present',
+      'ddns-generated-prefix': 'dhcp',
+      'ddns-qualifying-suffix': domain,
+      'ddns-use-conflict-resolution': true,
+      'hostname-char-set': '[^A-Za-z0-9.-]',
+      'hostname-char-replacement': '-',
+      'option-data': [
+        { name: 'domain-name-servers', data: s.dnsServers.join(', ') },
+        { name: 'domain-name', data: s.domain },
+        { name: 'domain-search', data: s.domain },
+      ],
+      subnet4: [{
+        id: 1,
+        subnet: s.subnet,
+        pools: s.pools.map((p) => ({ pool: `${p.start} - ${p.end}` })),
+        'option-data': [{ name: 'routers', data: s.router }],
+        reservations: s.reservations.map((r) => ({ 'hw-address': r['hw-address'], 'ip-address': r['ip-address'], ...(r.hostname ? { hostname: r.hostname } : {}) })),
+      }],
+      loggers: logger('kea-dhcp4'),
+    },
+  };
+}
+
+export function dhcp6Config(s: SetupSettings, paths: Paths): object | undefined {
+  if (!s.dhcp6) return undefined;
+  const files = filesOf(paths);
+  return {
+    Dhcp6: {
+      'interfaces-config': { interfaces: [s.interface], 'service-sockets-max-retries': 60, 'service-sockets-retry-wait-time': 5000 },
+      'control-socket': { 'socket-type': 'unix', 'socket-name': files.dhcp6Socket },
+      'lease-database': { type: 'memfile', persist: true, name: files.leases6, 'lfc-interval': 3600 },
+      ...VERSION_NEUTRAL,
+      'valid-lifetime': s.leaseSeconds,
+      'preferred-lifetime': Math.floor((s.leaseSeconds * 3) / 4),
+      'dhcp-ddns': { 'enable-updates': true, 'server-ip': '127.0.0.1', 'server-port': DDNS_PORT, 'max-queue-size': 2048 },
+      'ddns-send-updates': true,
+      'ddns-override-client-update': true,
+      'ddns-override-no-update': true,
+      'ddns-replace-client-name': 'when-not-present',
+      'ddns-generated-prefix': 'dhcp',
+      'ddns-qualifying-suffix': `${s.domain}.`,
+      'ddns-use-conflict-resolution': true,
+      'option-data': [{ name: 'domain-search', data: s.domain }],
+      subnet6: [{ id: 1, subnet: s.dhcp6.subnet, interface: s.interface, pools: s.dhcp6.pools.map((p) => ({ pool: `${p.start} - ${p.end}` })) }],
+      loggers: logger('kea-dhcp6'),
+    },
+  };
+}
+
+export function ddnsConfig(s: SetupSettings, paths: Paths, key: TsigKey): object {
+  const files = filesOf(paths);
+  const domainFor = (name: string) => ({ name: `${name}.`, 'key-name': key.name, 'dns-servers': [{ 'ip-address': '127.0.0.1', port: s.dnsPort }] });
+  return {
+    DhcpDdns: {
+      'ip-address': '127.0.0.1',
+      port: DDNS_PORT,
+      // Knot stalls an update now and then for up to ~0.8 s; 2 s avoids needless retries.
+      'dns-server-timeout': 2000,
+      'control-socket': { 'socket-type': 'unix', 'socket-name': files.ddnsSocket },
+      'tsig-keys': [{ name: key.name, algorithm: 'HMAC-SHA256', secret: key.secret }],
+      'forward-ddns': { 'ddns-domains': [domainFor(s.domain)] },
+      'reverse-ddns': { 'ddns-domains': [reverseZone(s.subnet), ...(s.dhcp6 ? [reverseZone6(s.dhcp6.subnet)] : [])].map(domainFor) },
+      loggers: logger('kea-dhcp-ddns'),
+    },
+  };
+}
+
+export function agentConfig(s: SetupSettings, paths: Paths): object {
+  const files = filesOf(paths);
+  const sock = (name: string) => ({ 'socket-type': 'unix', 'socket-name': name });
+  return {
+    'Control-agent': {
+      'http-host': '127.0.0.1',
+      'http-port': AGENT_PORT,
+      'control-sockets': {
+        dhcp4: sock(files.dhcp4Socket),
+        ...(s.dhcp6 ? { dhcp6: sock(files.dhcp6Socket) } : {}),
+        d2: sock(files.ddnsSocket),
+      },
+      loggers: logger('kea-ctrl-agent'),
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import { chmod, chown, mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { KeaKnotError } from '../errors.js';
+import { describeResult, runCommand } from '../supervisor/run-command.js';
+import { agentConfig, ddnsConfig, dhcp4Config, dhcp6Config } from './kea-config.js';
+import { knotConfig, zoneFiles } from './knot-config.js';
+import { filesOf, type Paths } from './paths.js';
+import type { SetupSettings } from './settings.js';
+import { generateTsigKey } from './tsig.js';
+import { lookupUser } from './users.js';
+
+export interface PlannedFile {
+  readonly path: string;
+  readonly content: string;
+  readonly mode: number;
+  /** The daemon user that must own it (Knot rewrites its zone files; it reads knot.conf). */
+  readonly owner?: { readonly user: string; readonly group: boolean };
+  /** How to validate it, given the staged copy's path; undefined for none. */
+  readonly check?: (staged: string) => string[];
+}
+
+const json = (config: object) => `${JSON.stringify(config, null, 2)}\n`;
+
+/** Every file of a working configuration, generated together so they agree. */
+export function planSetup(s: SetupSettings, paths: Paths): PlannedFile[] {
+  const files = filesOf(paths);
+  const key = generateTsigKey();
+  const knotOwner = s.knotUser ? { user: s.knotUser, group: true } : undefined;
+  const plan: PlannedFile[] = [
+    { path: files.dhcp4Conf, content: json(dhcp4Config(s, paths)), mode: 0o644, check: (f) => ['kea-dhcp4', '-t', f] },
+    { path: files.ddnsConf, content: json(ddnsConfig(s, paths, key)), mode: 0o600, check: (f) => ['kea-dhcp-ddns', '-t', f] },
+    { path: files.agentConf, content: json(agentConfig(s, paths)), mode: 0o644, check: (f) => ['kea-ctrl-agent', '-t', f] },
+    { path: files.knotConf, content: knotConfig(s, paths, key), mode: knotOwner ? 0o640 : 0o600, ...(knotOwner ? { owner: { user: s.knotUser, group: true } } : {}), check: (f) => ['knotc', '-c', f, 'conf-check'] },
+  ];
+  const v6 = dhcp6Config(s, paths);
+  if (v6) plan.splice(1, 0, { path: files.dhcp6Conf, content: json(v6), mode: 0o644, check: (f) => ['kea-dhcp6', '-t', f] });
+  for (const [name, content] of zoneFiles(s)) {
+    plan.push({
+      path: path.join(files.zonesDir, name), content, mode: 0o644, ...(knotOwner ? { owner: { user: s.knotUser, group: false } } : {}),
+      check: (f) => ['kzonecheck', '-o', name.replace(/\.zone$/, '.'), f],
+    });
+  }
+  return plan;
+}
+
+/**
+ * Runs each daemon's own checker on a staged copy of every file; throws E_CHECK_FAILED
+ * listing every failure with the checker's words. Nothing is written to the real paths.
+ */
+export async function validatePlan(plan: readonly PlannedFile[]): Promise<void> {
+  const stage = await mkdtemp(path.join(tmpdir(), 'kea-knot-setup-'));
+  try {
+    const failures: string[] = [];
+    await Promise.all(plan.map(async (file) => {
+      if (!file.check) return;
+      const staged = path.join(stage, path.basename(file.path));
+      await writeFile(staged, file.content, { mode: 0o600 });
+      const argv = file.check(staged);
+      const result = await runCommand(argv, { timeoutMs: 30_000, env: { ...process.env, KEA_PIDFILE_DIR: stage, KEA_LOCKFILE_DIR: stage } });
+      if (result.code !== 0) {
+        failures.push(`${file.path}: ${describeResult([argv[0]!], result)}`, ...result.output.split('\n').filter(Boolean).map((line) => `    ${line.replaceAll(staged, file.path)}`));
+      }
+    }));
+    if (failures.length > 0) {
+      throw new KeaKnotError('E_CHECK_FAILED', 'the daemons\' own checkers refused the generated configuration; nothing was written', { details: failures });
+    }
+  } finally {
+    await rm(stage, { recursive: true, force: true });
+  }
+}
+
+export async function exists(file: string): Promise<boolean> {
+  return stat(file).then(() => true, () => false);
+}
+
+/** Writes every file (temp file + rename, so none is ever half-written); refuses to replace any unless `force`. */
+export async function installPlan(plan: readonly PlannedFile[], force: boolean): Promise<void> {
+  if (!force) {
+    const present = (await Promise.all(plan.map(async (f) => ((await exists(f.path)) ? f.path : undefined)))).filter((f): f is string => f !== undefined);
+    if (present.length > 0) {
+      throw new KeaKnotError('E_STATE', `${present.length} file${present.length === 1 ? '' : 's'} already exist; nothing was written (use --force to replace them, which also makes a new TSIG key)`, { details: present });
+    }
+  }
+  for (const file of plan) {
+    await mkdir(path.dirname(file.path), { recursive: true });
+    const temp = path.join(path.dirname(file.path), `.${path.basename(file.path)}.${process.pid}.tmp`);
+    await writeFile(temp, file.content, { mode: file.mode });
+    await chmod(temp, file.mode);
+    if (file.owner) {
+      const ids = lookupUser(file.owner.user);
+      if (!ids) throw new KeaKnotError('E_CONFIG', `user ${file.owner.user} does not exist here; create it or set --knot-user ''`);
+      // knot.conf stays root's, readable by the knot group; zone files belong to knot.
+      await chown(temp, file.owner.group ? 0 : ids.uid, ids.gid);
+    }
+    await rename(temp, file.path);
+  }
+}

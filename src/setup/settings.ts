@@ -1,0 +1,206 @@
+import { readFile } from 'node:fs/promises';
+import ipaddr from 'ipaddr.js';
+import { z } from 'zod';
+import { KeaKnotError } from '../errors.js';
+import { parseDuration } from '../services/duration.js';
+
+/** Setup settings: flag name, environment variable, help. Flags win over the environment. */
+export const SETUP_SETTINGS = {
+  domain: { env: 'KEA_KNOT_DOMAIN', help: 'DNS domain of the LAN, e.g. home.arpa (required)' },
+  subnet: { env: 'KEA_KNOT_SUBNET', help: 'IPv4 subnet served, e.g. 192.168.1.0/24 (required)' },
+  address: { env: 'KEA_KNOT_ADDRESS', help: "this server's LAN address, e.g. 192.168.1.2 (required)" },
+  interface: { env: 'KEA_KNOT_INTERFACE', help: 'interface Kea serves DHCP on (default eth0)' },
+  pools: { env: 'KEA_KNOT_POOLS', help: 'address ranges, comma separated: 192.168.1.100-192.168.1.199 (default: the upper half of the subnet)' },
+  router: { env: 'KEA_KNOT_ROUTER', help: 'default gateway handed to clients (default: the first address of the subnet)' },
+  'dns-servers': { env: 'KEA_KNOT_DNS_SERVERS', help: 'DNS servers handed to clients, comma separated (default: --address)' },
+  'lease-time': { env: 'KEA_KNOT_LEASE_TIME', help: 'lease time, e.g. 12h or 86400s (default 24h)' },
+  reservations: { env: 'KEA_KNOT_RESERVATIONS', help: 'JSON file of reservations: [{"hw-address","ip-address","hostname"}]' },
+  'dhcp6-subnet': { env: 'KEA_KNOT_DHCP6_SUBNET', help: 'IPv6 prefix for DHCPv6, e.g. 2001:db8:1::/64 (DHCPv6 config is written only when set)' },
+  'dhcp6-pools': { env: 'KEA_KNOT_DHCP6_POOLS', help: 'IPv6 ranges, comma separated (default: ::1000-::1fff of the prefix)' },
+  'knot-user': { env: 'KEA_KNOT_KNOT_USER', help: 'user Knot drops to, owning its zones and journal (default knot; empty: stay as started)' },
+  'dns-port': { env: 'KEA_KNOT_DNS_PORT', help: 'port Knot answers on (default 53)' },
+} as const;
+
+export type SetupFlag = keyof typeof SETUP_SETTINGS;
+
+const DNS_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
+
+const domain = z.string().min(1, 'is required').transform((text) => text.toLowerCase().replace(/\.$/, '')).refine(
+  (name) => name.length <= 253 && name.split('.').every((label) => DNS_LABEL.test(label)),
+  'is not a valid domain name (letters, digits and hyphens in dot-separated labels, e.g. home.arpa)',
+);
+
+const ipv4 = z.string().refine((text) => ipaddr.IPv4.isValidFourPartDecimal(text), 'is not an IPv4 address like 192.168.1.2');
+const list = (item: z.ZodType<string, string>) => z.string().transform((text) => text.split(',').map((s) => s.trim()).filter(Boolean)).pipe(z.array(item));
+
+const reservation = z.strictObject({
+  'hw-address': z.string().regex(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i, 'is not a MAC address like 52:54:00:12:34:56'),
+  'ip-address': ipv4,
+  hostname: z.string().regex(/^(?!-)[a-z0-9-]{1,63}(?<!-)$/i, 'is not a host name (one DNS label)').optional(),
+});
+
+export interface Pool { readonly start: string; readonly end: string }
+
+export interface SetupSettings {
+  readonly domain: string;
+  readonly subnet: string;
+  readonly prefixLength: number;
+  readonly address: string;
+  readonly interface: string;
+  readonly pools: readonly Pool[];
+  readonly router: string;
+  readonly dnsServers: readonly string[];
+  readonly leaseSeconds: number;
+  readonly reservations: readonly z.output<typeof reservation>[];
+  readonly dhcp6?: { readonly subnet: string; readonly pools: readonly Pool[] };
+  readonly knotUser: string;
+  readonly dnsPort: number;
+}
+
+function toInt(address: string): number {
+  return ipaddr.IPv4.parse(address).toByteArray().reduce((n, byte) => n * 256 + byte, 0);
+}
+function fromInt(n: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
+}
+
+/** Validates raw settings; every problem is named by its flag and environment variable. */
+export async function resolveSetup(raw: Partial<Record<SetupFlag, string>>): Promise<SetupSettings> {
+  const problems: string[] = [];
+  const problem = (flag: SetupFlag, message: string) => problems.push(`--${flag} (${SETUP_SETTINGS[flag].env}): ${message}`);
+  const parse = <T>(flag: SetupFlag, schema: z.ZodType<T>, value: string | undefined): T | undefined => {
+    const result = schema.safeParse(value ?? '');
+    if (result.success) return result.data;
+    problem(flag, `${JSON.stringify(value ?? '')} ${result.error.issues[0]!.message}`);
+    return undefined;
+  };
+
+  const dom = parse('domain', domain, raw.domain);
+  let network: { base: number; size: number; prefix: number; text: string } | undefined;
+  if (!raw.subnet) problem('subnet', 'is required, e.g. 192.168.1.0/24');
+  else {
+    try {
+      const [addr, prefix] = ipaddr.IPv4.parseCIDR(raw.subnet);
+      if (prefix < 8 || prefix > 30) problem('subnet', `"${raw.subnet}" must have a prefix length from /8 to /30`);
+      else {
+        const size = 2 ** (32 - prefix);
+        const base = Math.floor(toInt(addr.toString()) / size) * size;
+        network = { base, size, prefix, text: `${fromInt(base)}/${prefix}` };
+        if (base !== toInt(addr.toString())) problem('subnet', `"${raw.subnet}" has host bits set; did you mean ${network.text}?`);
+      }
+    } catch { problem('subnet', `"${raw.subnet}" is not an IPv4 subnet like 192.168.1.0/24`); }
+  }
+  const inSubnet = (address: string) => network !== undefined && toInt(address) > network.base && toInt(address) < network.base + network.size - 1;
+  const usable = (flag: SetupFlag, address: string | undefined): string | undefined => {
+    if (address === undefined || network === undefined) return address;
+    if (!inSubnet(address)) problem(flag, `${address} is not a usable address of ${network.text}`);
+    return address;
+  };
+
+  const address = usable('address', raw.address ? parse('address', ipv4, raw.address) : (problem('address', "is required: this server's LAN address"), undefined));
+  const router = usable('router', parse('router', ipv4, raw.router ?? (network ? fromInt(network.base + 1) : '')));
+
+  let pools: Pool[] = [];
+  if (network) {
+    const ranges = raw.pools ? raw.pools.split(',').map((s) => s.trim()).filter(Boolean)
+      : [`${fromInt(network.base + network.size / 2)}-${fromInt(network.base + network.size - 2)}`];
+    for (const range of ranges) {
+      const [start, end, extra] = range.split('-').map((s) => s.trim());
+      if (!start || !end || extra !== undefined || !ipaddr.IPv4.isValidFourPartDecimal(start) || !ipaddr.IPv4.isValidFourPartDecimal(end)) {
+        problem('pools', `"${range}" is not a range like 192.168.1.100-192.168.1.199`);
+      } else if (!inSubnet(start) || !inSubnet(end)) {
+        problem('pools', `${range} is not inside the subnet ${network.text}`);
+      } else if (toInt(start) > toInt(end)) {
+        problem('pools', `${range} ends before it starts`);
+      } else pools.push({ start, end });
+    }
+    const sorted = [...pools].sort((a, b) => toInt(a.start) - toInt(b.start));
+    for (let i = 1; i < sorted.length; i += 1) {
+      if (toInt(sorted[i]!.start) <= toInt(sorted[i - 1]!.end)) problem('pools', `${sorted[i - 1]!.start}-${sorted[i - 1]!.end} and ${sorted[i]!.start}-${sorted[i]!.end} overlap`);
+    }
+    for (const [flag, addr] of [['address', address], ['router', router]] as const) {
+      if (addr && pools.some((p) => toInt(addr) >= toInt(p.start) && toInt(addr) <= toInt(p.end))) problem(flag, `${addr} lies inside a DHCP pool; give it an address outside the pools`);
+    }
+    pools = sorted;
+  }
+
+  const dnsServers = parse('dns-servers', list(ipv4), raw['dns-servers'] ?? address ?? '') ?? [];
+  let leaseSeconds = 86_400;
+  if (raw['lease-time']) {
+    const text = raw['lease-time'].trim();
+    const ms = /^\d+$/.test(text) ? Number(text) * 1000 : text.endsWith('d') ? (parseDuration(`${text.slice(0, -1)}h`) ?? NaN) * 24 : parseDuration(text);
+    if (ms === null || !Number.isFinite(ms) || ms < 60_000 || ms > 365 * 86_400_000) problem('lease-time', `"${text}" is not a lease time from 1m to 365d (e.g. 12h, 7d or 86400)`);
+    else leaseSeconds = Math.round(ms / 1000);
+  }
+
+  let reservations: z.output<typeof reservation>[] = [];
+  if (raw.reservations) {
+    const text = await readFile(raw.reservations, 'utf8').catch((error: Error) => { problem('reservations', `cannot read ${raw.reservations}: ${error.message}`); return undefined; });
+    if (text !== undefined) {
+      let json: unknown;
+      try { json = JSON.parse(text); } catch (error) { problem('reservations', `${raw.reservations} is not JSON: ${(error as Error).message}`); }
+      if (json !== undefined) {
+        const result = z.array(reservation).safeParse(json);
+        if (!result.success) {
+          for (const issue of result.error.issues) problem('reservations', `${raw.reservations}: [${issue.path.join('].')}: ${issue.message}`.replace(/\]\.$/, ']'));
+        } else {
+          reservations = result.data;
+          for (const r of reservations) if (!inSubnet(r['ip-address'])) problem('reservations', `${r['ip-address']} (${r['hw-address']}) is not inside ${network?.text ?? 'the subnet'}`);
+        }
+      }
+    }
+  }
+
+  let dhcp6: SetupSettings['dhcp6'];
+  if (raw['dhcp6-subnet']) {
+    try {
+      const [prefix, length] = ipaddr.IPv6.parseCIDR(raw['dhcp6-subnet']);
+      if (length > 120) problem('dhcp6-subnet', `"${raw['dhcp6-subnet']}" is too small for a pool; use a /64`);
+      const base = ipaddr.IPv6.networkAddressFromCIDR(`${prefix.toString()}/${length}`).toNormalizedString();
+      const stem = base.split(':').slice(0, 4).join(':');
+      const ranges = raw['dhcp6-pools'] ? raw['dhcp6-pools'].split(',').map((s) => s.trim()) : [`${stem}::1000-${stem}::1fff`];
+      const v6pools: Pool[] = [];
+      for (const range of ranges) {
+        const [start, end] = range.split('-').map((s) => s.trim());
+        if (!start || !end || !ipaddr.IPv6.isValid(start) || !ipaddr.IPv6.isValid(end)) problem('dhcp6-pools', `"${range}" is not a range like 2001:db8:1::1000-2001:db8:1::1fff`);
+        else if (!ipaddr.IPv6.parse(start).match(prefix, length) || !ipaddr.IPv6.parse(end).match(prefix, length)) problem('dhcp6-pools', `${range} is not inside ${raw['dhcp6-subnet']}`);
+        else v6pools.push({ start, end });
+      }
+      dhcp6 = { subnet: `${ipaddr.IPv6.parse(base).toString()}/${length}`, pools: v6pools };
+    } catch { problem('dhcp6-subnet', `"${raw['dhcp6-subnet']}" is not an IPv6 prefix like 2001:db8:1::/64`); }
+  } else if (raw['dhcp6-pools']) problem('dhcp6-pools', 'needs --dhcp6-subnet');
+
+  const iface = raw.interface ?? 'eth0';
+  if (!/^[A-Za-z0-9_.:@-]{1,15}$/.test(iface)) problem('interface', `"${iface}" is not an interface name`);
+  const dnsPort = Number(raw['dns-port'] ?? 53);
+  if (!Number.isInteger(dnsPort) || dnsPort < 1 || dnsPort > 65535) problem('dns-port', `"${raw['dns-port']}" is not a port number`);
+  const knotUser = raw['knot-user'] ?? 'knot';
+  if (knotUser !== '' && !/^[a-z_][a-z0-9_-]*$/.test(knotUser)) problem('knot-user', `"${knotUser}" is not a user name`);
+
+  if (problems.length > 0 || !dom || !network || !address || !router) {
+    throw new KeaKnotError('E_CONFIG', `the setup settings have ${problems.length} problem${problems.length === 1 ? '' : 's'}; nothing was written`, { details: problems });
+  }
+  return {
+    domain: dom, subnet: network.text, prefixLength: network.prefix, address, interface: iface, pools, router, dnsServers,
+    leaseSeconds, reservations, ...(dhcp6 ? { dhcp6 } : {}), knotUser, dnsPort,
+  };
+}
+
+/** The reverse (in-addr.arpa) zone covering the subnet, on an octet boundary. */
+export function reverseZone(subnet: string): string {
+  const [address, prefix] = subnet.split('/') as [string, string];
+  const octets = Math.min(3, Math.floor(Number(prefix) / 8));
+  return `${address.split('.').slice(0, octets).reverse().join('.')}.in-addr.arpa`;
+}
+
+/** The ip6.arpa zone of an IPv6 prefix, on a nibble boundary. */
+export function reverseZone6(prefix: string): string {
+  const [address, length] = prefix.split('/') as [string, string];
+  const nibbles = ipaddr.IPv6.parse(address).toByteArray().map((b) => b.toString(16).padStart(2, '0')).join('').slice(0, Math.floor(Number(length) / 4));
+  return `${[...nibbles].reverse().join('.')}.ip6.arpa`;
+}
+
+/** Every zone Knot serves and DDNS updates: the domain and the reverse zones. */
+export function zonesOf(s: SetupSettings): string[] {
+  return [s.domain, reverseZone(s.subnet), ...(s.dhcp6 ? [reverseZone6(s.dhcp6.subnet)] : [])];
+}
