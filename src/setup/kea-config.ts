@@ -43,6 +43,8 @@ export function dhcp4Config(s: SetupSettings, paths: Paths): object {
       'ddns-generated-prefix': 'dhcp',
       'ddns-qualifying-suffix': domain,
       'ddns-use-conflict-resolution': true,
+      // Names missed while Knot was down, frozen by vizone, or unreachable catch up at renewal.
+      'ddns-update-on-renew': true,
       'hostname-char-set': '[^A-Za-z0-9.-]',
       'hostname-char-replacement': '-',
       'option-data': [
@@ -81,6 +83,7 @@ export function dhcp6Config(s: SetupSettings, paths: Paths): object | undefined 
       'ddns-generated-prefix': 'dhcp',
       'ddns-qualifying-suffix': `${s.domain}.`,
       'ddns-use-conflict-resolution': true,
+      'ddns-update-on-renew': true,
       'option-data': [{ name: 'domain-search', data: s.domain }],
       subnet6: [{ id: 1, subnet: s.dhcp6.subnet, interface: s.interface, pools: s.dhcp6.pools.map((p) => ({ pool: `${p.start} - ${p.end}` })) }],
       loggers: logger('kea-dhcp6'),

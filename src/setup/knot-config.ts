@@ -8,8 +8,9 @@ const q = (text: string) => JSON.stringify(text);
  * knot.conf. Persistence: DDNS changes go to the journal (LMDB, `robust` mode: synced to
  * disk) before Knot answers the update, so an update Kea saw acknowledged survives a
  * restart and a power cut; the zone file is rewritten right after each change
- * (`zonefile-sync: 0`), so it is always current for people, backups and vizone, which
- * edits it frozen and reloads it whole with a higher serial.
+ * (`zonefile-sync: 0`), so it is always current for people, backups and vizone;
+ * `zonefile-load: difference` applies a hand edit as a change on top of the journal (the
+ * combinations vizone was measured with are in ARCHITECTURE.md).
  */
 export function knotConfig(s: SetupSettings, paths: Paths, key: TsigKey): string {
   const files = filesOf(paths);
@@ -46,6 +47,7 @@ export function knotConfig(s: SetupSettings, paths: Paths, key: TsigKey): string
     '    semantic-checks: on',
     '    journal-content: changes',
     '    zonefile-sync: 0',
+    '    zonefile-load: difference',
     '',
     'zone:',
     ...zonesOf(s).flatMap((zone) => [`  - domain: ${zone}.`, '    acl: ddns-update']),
