@@ -20,7 +20,9 @@ export class QueuedDestination {
   /** `onWritten` runs after each completed write, when `queuedBytes` has gone down. */
   constructor(fd: number, onWritten: () => void) {
     this.#onWritten = onWritten;
-    this.#boom = pino.destination({ fd, sync: false, contentMode: 'buffer' });
+    // `dest`, not `fd`: for a missing `dest` pino reads process.stdout.fd, which turns fd 1
+    // non-blocking, and sonic-boom then sleeps 100 ms on every EAGAIN of a full pipe.
+    this.#boom = pino.destination({ dest: fd, sync: false, contentMode: 'buffer', maxWrite: 1024 * 1024 });
     this.#boom.on('write', (bytes: number) => {
       this.#queued = Math.max(0, this.#queued - bytes);
       // sonic-boom emits 'write' before updating its own buffers: react after it returns.

@@ -111,12 +111,14 @@ export class ServiceMachine {
     if (!clean) this.lastError = event.reason ?? describeExit(event);
 
     const { backoff } = this.policy;
-    this.crashes = [...this.crashes.filter((at) => now - at < backoff.window), now];
+    // Ready for reset_after means it had recovered: earlier crashes no longer count.
+    const healthy = readyFor >= backoff.reset_after;
+    this.crashes = [...(healthy ? [] : this.crashes.filter((at) => now - at < backoff.window)), now];
     if (this.crashes.length >= backoff.max_crashes) {
       this.lastError = `ended ${this.crashes.length} times within ${formatDuration(backoff.window)} (last: ${this.lastError ?? describeExit(event)}); fix the cause, then start it again`;
       return this.enter('failed', []);
     }
-    this.quickCrashes = readyFor >= backoff.reset_after ? 1 : this.quickCrashes + 1;
+    this.quickCrashes = healthy ? 1 : this.quickCrashes + 1;
     this.restarts += 1;
     this.backoffMs = restartDelay(backoff, this.quickCrashes, readyFor, this.random);
     if (this.backoffMs === 0) return this.enter('starting', [{ type: 'launch' }]);

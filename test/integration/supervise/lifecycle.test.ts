@@ -142,6 +142,13 @@ describe('kea-knot supervise with fixture services', () => {
     expect(starting.disabled).toEqual(['off']);
   });
 
+  it('keeps its stdout pipe blocking, so a slow reader never costs sonic-boom a 100 ms sleep', async () => {
+    run = await startSupervisor({ 'a.yaml': svc('a', ['run']) });
+    await run.waitFor(byMsg('a', /is ready/));
+    const flags = parseInt(/flags:\s+(\d+)/.exec(await readFile(`/proc/${run.child.pid}/fdinfo/1`, 'utf8'))![1]!, 8);
+    expect(flags & 0o4000).toBe(0); // O_NONBLOCK
+  });
+
   it('reports a program that does not exist, with the file to fix', async () => {
     run = await startSupervisor({ 'missing.yaml': 'name: missing\ncommand: [/nonexistent/daemon]\nrestart: never\n' });
     const failed = await run.waitFor(byMsg('missing', / failed: /));

@@ -78,6 +78,20 @@ describe('ServiceMachine', () => {
     expect(m.lastError).toMatch(/^ended 3 times within 10s \(last: exited with code 1\)/);
   });
 
+  it('forgets earlier crashes once the service was ready for reset_after', () => {
+    const { m, clock } = machine('backoff: {max_crashes: 2, reset_after: 5s}\n');
+    m.dispatch({ type: 'start' });
+    for (let i = 0; i < 6; i += 1) {
+      m.dispatch({ type: 'ready' });
+      clock.advance(5000);
+      expect(m.dispatch(killed)).toEqual([{ type: 'launch' }]);
+    }
+    expect(m.state).toBe('starting');
+    // Quick crashes still count: two without a healthy run between them fail it.
+    m.dispatch(crash);
+    expect(m.state).toBe('failed');
+  });
+
   it('forgets crashes older than the window', () => {
     const { m, clock } = machine('backoff: {max_crashes: 2, window: 10s, max: 1s}\n');
     m.dispatch({ type: 'start' });
