@@ -116,6 +116,8 @@ export const serviceFileSchema = z.strictObject({
   restart: z.enum(['always', 'on-failure', 'never']).optional(),
   backoff: backoff.prefault({}),
   reload: reload.optional(),
+  /** A Kea daemon's control socket: status shows its HA state, and readiness needs it serving. */
+  kea_control_socket: z.string().min(1).optional(),
   /** Files whose change triggers check-then-reload (e.g. the daemon's config). */
   watch: z.array(z.string().min(1).refine((p) => p.startsWith('/'), 'must be an absolute path')).default([]),
   /** Lines of this service's output kept in memory for the logs API. */

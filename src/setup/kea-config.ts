@@ -2,6 +2,7 @@ import type { Paths } from './paths.js';
 import { filesOf } from './paths.js';
 import { reverseZone, reverseZone6, type SetupSettings } from './settings.js';
 import type { TsigKey } from './tsig.js';
+import { HA_USER, haHooks, haPassword, primaryPeer, splitPools } from './ha.js';
 
 /** Ports on loopback between the daemons of one node. */
 export const DDNS_PORT = 53001;
@@ -30,6 +31,7 @@ export function dhcp4Config(s: SetupSettings, paths: Paths): object {
       },
       'control-socket': { 'socket-type': 'unix', 'socket-name': files.dhcp4Socket },
       'lease-database': { type: 'memfile', persist: true, name: files.leases4, 'lfc-interval': 3600 },
+      ...(s.ha ? { 'hooks-libraries': haHooks(s.ha, AGENT_PORT) } : {}),
       ...VERSION_NEUTRAL,
       'valid-lifetime': s.leaseSeconds,
       'renew-timer': Math.floor(s.leaseSeconds / 2),
@@ -55,7 +57,7 @@ export function dhcp4Config(s: SetupSettings, paths: Paths): object {
       subnet4: [{
         id: 1,
         subnet: s.subnet,
-        pools: s.pools.map((p) => ({ pool: `${p.start} - ${p.end}` })),
+        pools: s.ha ? splitPools(s.pools, s.ha) : s.pools.map((p) => ({ pool: `${p.start} - ${p.end}` })),
         'option-data': [{ name: 'routers', data: s.router }],
         reservations: s.reservations.map((r) => ({ 'hw-address': r['hw-address'], 'ip-address': r['ip-address'], ...(r.hostname ? { hostname: r.hostname } : {}) })),
       }],
@@ -93,7 +95,9 @@ export function dhcp6Config(s: SetupSettings, paths: Paths): object | undefined 
 
 export function ddnsConfig(s: SetupSettings, paths: Paths, key: TsigKey): object {
   const files = filesOf(paths);
-  const domainFor = (name: string) => ({ name: `${name}.`, 'key-name': key.name, 'dns-servers': [{ 'ip-address': '127.0.0.1', port: s.dnsPort }] });
+  // In a pair every update goes to the DNS primary, which NOTIFYs the secondary.
+  const server = s.ha ? primaryPeer(s.ha).address : '127.0.0.1';
+  const domainFor = (name: string) => ({ name: `${name}.`, 'key-name': key.name, 'dns-servers': [{ 'ip-address': server, port: s.dnsPort }] });
   return {
     DhcpDdns: {
       'ip-address': '127.0.0.1',
@@ -114,8 +118,11 @@ export function agentConfig(s: SetupSettings, paths: Paths): object {
   const sock = (name: string) => ({ 'socket-type': 'unix', 'socket-name': name });
   return {
     'Control-agent': {
-      'http-host': '127.0.0.1',
+      // Alone: loopback only. In a pair the peer must reach it, so it listens on every
+      // address and requires the pair's credentials (an open agent lets anyone reconfigure DHCP).
+      'http-host': s.ha ? '0.0.0.0' : '127.0.0.1',
       'http-port': AGENT_PORT,
+      ...(s.ha ? { authentication: { type: 'basic', realm: 'kea-knot', clients: [{ user: HA_USER, password: haPassword(s.ha) }] } } : {}),
       'control-sockets': {
         dhcp4: sock(files.dhcp4Socket),
         ...(s.dhcp6 ? { dhcp6: sock(files.dhcp6Socket) } : {}),

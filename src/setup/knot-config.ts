@@ -1,6 +1,7 @@
 import { filesOf, type Paths } from './paths.js';
 import { zonesOf, type SetupSettings } from './settings.js';
 import type { TsigKey } from './tsig.js';
+import { isDnsPrimary } from './ha.js';
 
 const q = (text: string) => JSON.stringify(text);
 
@@ -12,8 +13,9 @@ const q = (text: string) => JSON.stringify(text);
  * `zonefile-load: difference` applies a hand edit as a change on top of the journal (the
  * combinations vizone was measured with are in ARCHITECTURE.md).
  */
-export function knotConfig(s: SetupSettings, paths: Paths, key: TsigKey): string {
+export function knotConfig(s: SetupSettings, paths: Paths, key: TsigKey, xfrKey?: TsigKey): string {
   const files = filesOf(paths);
+  const pair = s.ha && xfrKey ? pairSections(s, xfrKey) : undefined;
   const lines = [
     '# Written by kea-knot setup. Knot answers for the LAN domain and its reverse zones;',
     '# kea-dhcp-ddns updates them with the TSIG key below (this file is readable by root and knot only).',
@@ -31,14 +33,14 @@ export function knotConfig(s: SetupSettings, paths: Paths, key: TsigKey): string
     '    journal-db-mode: robust',
     '',
     'key:',
-    `  - id: ${key.name}`,
-    '    algorithm: hmac-sha256',
-    `    secret: ${key.secret}`,
+    ...[key, ...(xfrKey && s.ha ? [xfrKey] : [])].flatMap((k) => [`  - id: ${k.name}`, '    algorithm: hmac-sha256', `    secret: ${k.secret}`]),
     '',
+    ...(pair ? ['remote:', ...pair.remote, ''] : []),
     'acl:',
     '  - id: ddns-update',
     `    key: ${key.name}`,
     '    action: update',
+    ...(pair?.acl ?? []),
     '',
     'template:',
     '  - id: default',
@@ -50,10 +52,32 @@ export function knotConfig(s: SetupSettings, paths: Paths, key: TsigKey): string
     '    zonefile-load: difference',
     '',
     'zone:',
-    ...zonesOf(s).flatMap((zone) => [`  - domain: ${zone}.`, '    acl: ddns-update']),
+    ...zonesOf(s).flatMap((zone) => [`  - domain: ${zone}.`, ...(pair?.zone ?? ['    acl: ddns-update'])]),
     '',
   ];
   return lines.join('\n');
+}
+
+/**
+ * A pair: the first peer is the primary, sending NOTIFY to the secondary, which transfers
+ * (IXFR) with the transfer key. An update that reaches the secondary is forwarded by Knot
+ * to the primary, so either node accepts DDNS while the primary is up.
+ */
+function pairSections(s: SetupSettings, xfr: TsigKey) {
+  const ha = s.ha!;
+  const other = ha.peers.find((p) => p.name !== ha.thisName)!;
+  if (isDnsPrimary(ha)) {
+    return {
+      remote: ['  - id: secondary', `    address: ${other.address}@${s.dnsPort}`, `    key: ${xfr.name}`],
+      acl: ['  - id: transfer', `    address: ${other.address}`, `    key: ${xfr.name}`, '    action: transfer'],
+      zone: ['    acl: [ ddns-update, transfer ]', '    notify: secondary'],
+    };
+  }
+  return {
+    remote: ['  - id: primary', `    address: ${other.address}@${s.dnsPort}`, `    key: ${xfr.name}`],
+    acl: ['  - id: notify', `    address: ${other.address}`, `    key: ${xfr.name}`, '    action: notify'],
+    zone: ['    master: primary', '    acl: [ ddns-update, notify ]'],
+  };
 }
 
 /** A date-based first serial, so a hand edit later can follow the YYYYMMDDnn habit. */
@@ -61,19 +85,21 @@ export function initialSerial(now = new Date()): number {
   return Number(`${now.toISOString().slice(0, 10).replaceAll('-', '')}01`);
 }
 
-/** The zone files Knot starts from: SOA and NS, and the server's own name in the domain. */
+/** The zone files Knot starts from: SOA and NS, and the name servers' own names in the domain. */
 export function zoneFiles(s: SetupSettings, serial = initialSerial()): Map<string, string> {
-  const ns = `ns1.${s.domain}.`;
+  // A pair: ns1 is the primary, ns2 the secondary; both files are the same on both nodes.
+  const servers = s.ha ? s.ha.peers.map((p) => p.address) : [s.address];
+  const names = servers.map((_, i) => `ns${i + 1}`);
   const soa = (zone: string) => [
     `$ORIGIN ${zone}.`,
     '$TTL 3600',
-    `@ SOA ${ns} hostmaster.${s.domain}. ( ${serial} 3600 900 1209600 300 )`,
-    `@ NS ${ns}`,
+    `@ SOA ns1.${s.domain}. hostmaster.${s.domain}. ( ${serial} 3600 900 1209600 300 )`,
+    ...names.map((name) => `@ NS ${name}.${s.domain}.`),
   ];
   const files = new Map<string, string>();
   for (const zone of zonesOf(s)) {
-    const extra = zone === s.domain ? ['ns1 A ' + s.address] : [];
-    files.set(`${zone}.zone`, [...soa(zone), ...extra, ''].join('\n'));
+    const glue = zone === s.domain ? servers.map((address, i) => `${names[i]} A ${address}`) : [];
+    files.set(`${zone}.zone`, [...soa(zone), ...glue, ''].join('\n'));
   }
   return files;
 }

@@ -7,7 +7,7 @@ import { agentConfig, ddnsConfig, dhcp4Config, dhcp6Config } from './kea-config.
 import { knotConfig, zoneFiles } from './knot-config.js';
 import { filesOf, type Paths } from './paths.js';
 import type { SetupSettings } from './settings.js';
-import { generateTsigKey } from './tsig.js';
+import { derivedTsigKey, generateTsigKey } from './tsig.js';
 import { lookupUser } from './users.js';
 
 export interface PlannedFile {
@@ -25,13 +25,17 @@ const json = (config: object) => `${JSON.stringify(config, null, 2)}\n`;
 /** Every file of a working configuration, generated together so they agree. */
 export function planSetup(s: SetupSettings, paths: Paths): PlannedFile[] {
   const files = filesOf(paths);
-  const key = generateTsigKey();
+  // A pair derives its keys from the shared secret, so both nodes hold the same ones.
+  const key = s.ha ? derivedTsigKey(s.ha.secret, 'kea-knot-ddns') : generateTsigKey();
+  const xfrKey = s.ha ? derivedTsigKey(s.ha.secret, 'kea-knot-xfr') : undefined;
+  // With a pair, kea-dhcp4.conf and kea-ctrl-agent.conf hold the HA password.
+  const keaMode = s.ha ? 0o600 : 0o644;
   const knotOwner = s.knotUser ? { user: s.knotUser, group: true } : undefined;
   const plan: PlannedFile[] = [
-    { path: files.dhcp4Conf, content: json(dhcp4Config(s, paths)), mode: 0o644, check: (f) => ['kea-dhcp4', '-t', f] },
+    { path: files.dhcp4Conf, content: json(dhcp4Config(s, paths)), mode: keaMode, check: (f) => ['kea-dhcp4', '-t', f] },
     { path: files.ddnsConf, content: json(ddnsConfig(s, paths, key)), mode: 0o600, check: (f) => ['kea-dhcp-ddns', '-t', f] },
-    { path: files.agentConf, content: json(agentConfig(s, paths)), mode: 0o644, check: (f) => ['kea-ctrl-agent', '-t', f] },
-    { path: files.knotConf, content: knotConfig(s, paths, key), mode: knotOwner ? 0o640 : 0o600, ...(knotOwner ? { owner: { user: s.knotUser, group: true } } : {}), check: (f) => ['knotc', '-c', f, 'conf-check'] },
+    { path: files.agentConf, content: json(agentConfig(s, paths)), mode: keaMode, check: (f) => ['kea-ctrl-agent', '-t', f] },
+    { path: files.knotConf, content: knotConfig(s, paths, key, xfrKey), mode: knotOwner ? 0o640 : 0o600, ...(knotOwner ? { owner: { user: s.knotUser, group: true } } : {}), check: (f) => ['knotc', '-c', f, 'conf-check'] },
   ];
   const v6 = dhcp6Config(s, paths);
   if (v6) plan.splice(1, 0, { path: files.dhcp6Conf, content: json(v6), mode: 0o644, check: (f) => ['kea-dhcp6', '-t', f] });

@@ -1,4 +1,6 @@
+import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { KeaKnotError } from '../errors.js';
@@ -19,6 +21,11 @@ export const SETUP_SETTINGS = {
   'dhcp6-pools': { env: 'KEA_KNOT_DHCP6_POOLS', help: 'IPv6 ranges, comma separated (default: ::1000-::1fff of the prefix)' },
   'knot-user': { env: 'KEA_KNOT_KNOT_USER', help: 'user Knot drops to, owning its zones and journal (default knot; empty: stay as started)' },
   'dns-port': { env: 'KEA_KNOT_DNS_PORT', help: 'port Knot answers on (default 53)' },
+  'ha-peers': { env: 'KEA_KNOT_HA_PEERS', help: 'an HA pair: name1=address1,name2=address2, the same on both nodes; the first is the DNS primary' },
+  'ha-this': { env: 'KEA_KNOT_HA_THIS', help: "which peer this node is (its name in --ha-peers); the only setting that differs between the nodes" },
+  'ha-secret': { env: 'KEA_KNOT_HA_SECRET', help: 'a shared secret (at least 20 characters, the same on both nodes) from which the HA password and the TSIG key are derived' },
+  'ha-profile': { env: 'KEA_KNOT_HA_PROFILE', help: 'HA timers: home (failover in ~6-8 s, default) or fast (~1 s; for tests and quiet LANs)' },
+  'hooks-dir': { env: 'KEA_KNOT_HOOKS_DIR', help: "Kea's hooks directory (default: found under /usr/lib)" },
 } as const;
 
 export type SetupFlag = keyof typeof SETUP_SETTINGS;
@@ -41,6 +48,17 @@ const reservation = z.strictObject({
 
 export interface Pool { readonly start: string; readonly end: string }
 
+export interface HaPeer { readonly name: string; readonly address: string }
+
+export interface HaSettings {
+  /** Both peers, in the order given: the first is the DNS primary and Kea's "primary" role. */
+  readonly peers: readonly [HaPeer, HaPeer];
+  readonly thisName: string;
+  readonly secret: string;
+  readonly profile: 'home' | 'fast';
+  readonly hooksDir: string;
+}
+
 export interface SetupSettings {
   readonly domain: string;
   readonly subnet: string;
@@ -55,6 +73,7 @@ export interface SetupSettings {
   readonly dhcp6?: { readonly subnet: string; readonly pools: readonly Pool[] };
   readonly knotUser: string;
   readonly dnsPort: number;
+  readonly ha?: HaSettings;
 }
 
 function toInt(address: string): number {
@@ -97,7 +116,7 @@ export async function resolveSetup(raw: Partial<Record<SetupFlag, string>>): Pro
     return address;
   };
 
-  const address = usable('address', raw.address ? parse('address', ipv4, raw.address) : (problem('address', "is required: this server's LAN address"), undefined));
+  const addressSetting = usable('address', raw.address ? parse('address', ipv4, raw.address) : undefined);
   const router = usable('router', parse('router', ipv4, raw.router ?? (network ? fromInt(network.base + 1) : '')));
 
   let pools: Pool[] = [];
@@ -118,13 +137,15 @@ export async function resolveSetup(raw: Partial<Record<SetupFlag, string>>): Pro
     for (let i = 1; i < sorted.length; i += 1) {
       if (toInt(sorted[i]!.start) <= toInt(sorted[i - 1]!.end)) problem('pools', `${sorted[i - 1]!.start}-${sorted[i - 1]!.end} and ${sorted[i]!.start}-${sorted[i]!.end} overlap`);
     }
-    for (const [flag, addr] of [['address', address], ['router', router]] as const) {
+    for (const [flag, addr] of [['address', addressSetting], ['router', router]] as const) {
       if (addr && pools.some((p) => toInt(addr) >= toInt(p.start) && toInt(addr) <= toInt(p.end))) problem(flag, `${addr} lies inside a DHCP pool; give it an address outside the pools`);
     }
     pools = sorted;
   }
 
-  const dnsServers = parse('dns-servers', list(ipv4), raw['dns-servers'] ?? address ?? '') ?? [];
+  const pairAddresses = (raw['ha-peers'] ?? '').split(',').map((x) => x.split('=')[1]?.trim()).filter((x): x is string => !!x && ipaddr.IPv4.isValidFourPartDecimal(x));
+  // A pair hands out both nodes as DNS servers: either answers for the zones.
+  const dnsServers = parse('dns-servers', list(ipv4), raw['dns-servers'] ?? (pairAddresses.length > 0 ? pairAddresses.join(',') : addressSetting ?? '')) ?? [];
   let leaseSeconds = 86_400;
   if (raw['lease-time']) {
     const text = raw['lease-time'].trim();
@@ -177,13 +198,51 @@ export async function resolveSetup(raw: Partial<Record<SetupFlag, string>>): Pro
   const knotUser = raw['knot-user'] ?? 'knot';
   if (knotUser !== '' && !/^[a-z_][a-z0-9_-]*$/.test(knotUser)) problem('knot-user', `"${knotUser}" is not a user name`);
 
+  let ha: HaSettings | undefined;
+  if (raw['ha-peers'] || raw['ha-this']) {
+    const peers: HaPeer[] = [];
+    for (const item of (raw['ha-peers'] ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
+      const [name, addr, extra] = item.split('=').map((x) => x.trim());
+      if (!name || !addr || extra !== undefined || !/^[a-z][a-z0-9-]{0,30}$/.test(name)) problem('ha-peers', `"${item}" is not name=address with a lower-case name (letters, digits, -)`);
+      else if (!ipaddr.IPv4.isValidFourPartDecimal(addr)) problem('ha-peers', `${addr} (${name}) is not an IPv4 address`);
+      else if (network && !inSubnet(addr)) problem('ha-peers', `${addr} (${name}) is not inside ${network.text}`);
+      else peers.push({ name, address: addr });
+    }
+    if (peers.length !== 2) problem('ha-peers', `an HA pair needs exactly two peers, got ${peers.length}`);
+    else if (peers[0]!.name === peers[1]!.name || peers[0]!.address === peers[1]!.address) problem('ha-peers', 'the two peers need different names and addresses');
+    const self = peers.find((p) => p.name === raw['ha-this']);
+    if (!raw['ha-this']) problem('ha-this', 'is required with --ha-peers: the name of this node');
+    else if (!self) problem('ha-this', `"${raw['ha-this']}" is not one of the peers (${peers.map((p) => p.name).join(', ')})`);
+    const secret = raw['ha-secret'] ?? '';
+    if (secret.length < 20) problem('ha-secret', 'is required for a pair, at least 20 characters, the same on both nodes (e.g. openssl rand -hex 24)');
+    const profile = raw['ha-profile'] ?? 'home';
+    if (profile !== 'home' && profile !== 'fast') problem('ha-profile', `"${profile}" is not home or fast`);
+    const hooksDir = raw['hooks-dir'] ?? findHooksDir();
+    if (!hooksDir) problem('hooks-dir', "Kea's hooks directory (with libdhcp_ha.so) was not found under /usr/lib; install Kea's HA hook or give its directory");
+    if (peers.length === 2 && self && secret.length >= 20 && hooksDir && (profile === 'home' || profile === 'fast')) {
+      ha = { peers: [peers[0]!, peers[1]!], thisName: self.name, secret, profile, hooksDir };
+    }
+  }
+  const address = addressSetting ?? ha?.peers.find((p) => p.name === ha?.thisName)?.address;
+  if (address === undefined) problem('address', "is required: this server's LAN address");
+  else if (ha && address !== ha.peers.find((p) => p.name === ha?.thisName)?.address) problem('address', `${address} is not ${ha.thisName}'s address in --ha-peers`);
+
   if (problems.length > 0 || !dom || !network || !address || !router) {
     throw new KeaKnotError('E_CONFIG', `the setup settings have ${problems.length} problem${problems.length === 1 ? '' : 's'}; nothing was written`, { details: problems });
   }
   return {
     domain: dom, subnet: network.text, prefixLength: network.prefix, address, interface: iface, pools, router, dnsServers,
-    leaseSeconds, reservations, ...(dhcp6 ? { dhcp6 } : {}), knotUser, dnsPort,
+    leaseSeconds, reservations, ...(dhcp6 ? { dhcp6 } : {}), knotUser, dnsPort, ...(ha ? { ha } : {}),
   };
+}
+
+/** Kea's hooks directory: /usr/lib/<multiarch>/kea/hooks on Debian, /usr/lib/kea/hooks on Alpine. */
+export function findHooksDir(root = '/usr/lib'): string | undefined {
+  const candidates = [path.join(root, 'kea/hooks')];
+  try {
+    for (const entry of readdirSync(root)) candidates.push(path.join(root, entry, 'kea/hooks'));
+  } catch { /* no /usr/lib: nothing found */ }
+  return candidates.find((dir) => existsSync(path.join(dir, 'libdhcp_ha.so')));
 }
 
 /** The reverse (in-addr.arpa) zone covering the subnet, on an octet boundary. */

@@ -63,7 +63,7 @@ describe('setup settings', () => {
 
   it('lists every problem at once', async () => {
     const found = await problems({ domain: 'bad_domain', subnet: 'nope', 'lease-time': 'x' });
-    expect(found.map((p) => p.split(' ')[0])).toEqual(['--domain', '--subnet', '--address', '--router', '--lease-time']);
+    expect(found.map((p) => p.split(' ')[0])).toEqual(['--domain', '--subnet', '--router', '--lease-time', '--address']);
   });
 
   it('reads and checks a reservations file', async () => {
@@ -127,5 +127,65 @@ describe('generated configuration agrees with itself', async () => {
     expect([...zones.keys()]).toEqual(['home.arpa.zone', '1.168.192.in-addr.arpa.zone', '0.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.zone']);
     expect(zones.get('home.arpa.zone')).toContain('@ SOA ns1.home.arpa. hostmaster.home.arpa. ( 2026010101 ');
     expect(zones.get('home.arpa.zone')).toContain('ns1 A 192.168.1.2');
+  });
+});
+
+describe('an HA pair from the same settings on both nodes', async () => {
+  const pair = { domain: 'home.arpa', subnet: '192.168.1.0/24', 'ha-peers': 'pi1=192.168.1.2,pi2=192.168.1.3', 'ha-secret': 'a-shared-secret-of-enough-length', 'hooks-dir': '/usr/lib/kea/hooks' };
+  const one = await resolveSetup({ ...pair, 'ha-this': 'pi1' });
+  const two = await resolveSetup({ ...pair, 'ha-this': 'pi2' });
+  const paths = pathsFrom({});
+
+  it('takes each node\'s address from the peers and hands out both as DNS servers', () => {
+    expect(one.address).toBe('192.168.1.2');
+    expect(two.address).toBe('192.168.1.3');
+    expect(one.dnsServers).toEqual(['192.168.1.2', '192.168.1.3']);
+  });
+
+  it('writes Kea configurations that differ only in this-server-name, with pools split per peer', () => {
+    const a = JSON.stringify(dhcp4Config(one, paths));
+    const b = JSON.stringify(dhcp4Config(two, paths));
+    expect(a.replace('"this-server-name":"pi1"', '"this-server-name":"pi2"')).toBe(b);
+    const subnet = (dhcp4Config(one, paths) as { Dhcp4: { subnet4: { pools: unknown[] }[] } }).Dhcp4.subnet4[0]!;
+    expect(subnet.pools).toEqual([
+      { pool: '192.168.1.128 - 192.168.1.190', 'client-class': 'HA_pi1' },
+      { pool: '192.168.1.191 - 192.168.1.254', 'client-class': 'HA_pi2' },
+    ]);
+    expect(a).toContain('"multi-threading":{"enable-multi-threading":false,"http-dedicated-listener":false}');
+    expect(a).toContain('"url":"http://192.168.1.3:8000/"');
+  });
+
+  it('derives the same keys on both nodes from the shared secret, and different ones from another', async () => {
+    const ka = knotConfig(one, paths, { name: 'k', secret: 'x' });
+    expect(JSON.stringify(ddnsConfig(one, paths, { name: 'k', secret: 'x' }))).toContain('"ip-address":"192.168.1.2"');
+    expect(JSON.stringify(ddnsConfig(two, paths, { name: 'k', secret: 'x' }))).toContain('"ip-address":"192.168.1.2"');
+    expect(ka).toContain('secret: x');
+    const { derivedTsigKey } = await import('../../../src/setup/tsig.js');
+    expect(derivedTsigKey(pair['ha-secret'], 'kea-knot-ddns')).toEqual(derivedTsigKey(pair['ha-secret'], 'kea-knot-ddns'));
+    expect(derivedTsigKey(pair['ha-secret'], 'kea-knot-ddns').secret).not.toBe(derivedTsigKey('another-shared-secret-xxxxx', 'kea-knot-ddns').secret);
+  });
+
+  it('makes the first peer the DNS primary notifying the second, which transfers from it', () => {
+    const xfr = { name: 'kea-knot-xfr', secret: 'eHhy' };
+    const primary = knotConfig(one, paths, { name: 'kea-knot-ddns', secret: 'eA==' }, xfr);
+    const secondary = knotConfig(two, paths, { name: 'kea-knot-ddns', secret: 'eA==' }, xfr);
+    expect(primary).toContain('  - id: secondary\n    address: 192.168.1.3@53\n    key: kea-knot-xfr');
+    expect(primary).toContain('    acl: [ ddns-update, transfer ]\n    notify: secondary');
+    expect(secondary).toContain('  - id: primary\n    address: 192.168.1.2@53\n    key: kea-knot-xfr');
+    expect(secondary).toContain('    master: primary\n    acl: [ ddns-update, notify ]');
+    expect(zoneFiles(one, 1).get('home.arpa.zone')).toBe(zoneFiles(two, 1).get('home.arpa.zone'));
+    expect(zoneFiles(one, 1).get('home.arpa.zone')).toContain('@ NS ns2.home.arpa.\nns1 A 192.168.1.2\nns2 A 192.168.1.3');
+  });
+
+  it.each([
+    ['one peer', { 'ha-peers': 'pi1=192.168.1.2' }, 'exactly two peers'],
+    ['a peer outside the subnet', { 'ha-peers': 'pi1=192.168.1.2,pi2=10.0.0.3' }, '10.0.0.3 (pi2) is not inside'],
+    ['a bad peer name', { 'ha-peers': 'Pi_1=192.168.1.2,pi2=192.168.1.3' }, 'is not name=address'],
+    ['this node not a peer', { 'ha-this': 'pi3' }, '--ha-this (KEA_KNOT_HA_THIS): "pi3" is not one of the peers (pi1, pi2)'],
+    ['a short secret', { 'ha-secret': 'short' }, '--ha-secret (KEA_KNOT_HA_SECRET): is required for a pair, at least 20 characters'],
+    ['an address that is not this peer\'s', { address: '192.168.1.9' }, "192.168.1.9 is not pi1's address"],
+    ['an unknown profile', { 'ha-profile': 'turbo' }, '"turbo" is not home or fast'],
+  ] as const)('refuses %s', async (_what, change, expected) => {
+    expect((await problems({ ...pair, 'ha-this': 'pi1', ...change })).join('\n')).toContain(expected);
   });
 });

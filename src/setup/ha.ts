@@ -1,0 +1,72 @@
+import path from 'node:path';
+import type { HaPeer, HaSettings, Pool } from './settings.js';
+import { deriveSecret } from './tsig.js';
+
+/** The user the peers' HA hooks present to each other's control agent. */
+export const HA_USER = 'kea-ha';
+
+/**
+ * HA timers. fast: a dead peer is partner-down in ~1 s (measured 0.7-1.3 s), for tests
+ * and quiet LANs. home: ~6-8 s, tolerant of a slow SD card or a busy Pi. Both decide
+ * partner-down without waiting for unanswered clients (max-unacked-clients 0): a home
+ * LAN may have too few clients for Kea's client-traffic analysis to ever conclude.
+ */
+export const HA_TIMERS = {
+  fast: { 'heartbeat-delay': 500, 'max-response-delay': 1000, 'max-ack-delay': 250, 'max-unacked-clients': 0 },
+  home: { 'heartbeat-delay': 2000, 'max-response-delay': 6000, 'max-ack-delay': 1000, 'max-unacked-clients': 0 },
+} as const;
+
+export const haPassword = (ha: HaSettings) => deriveSecret(ha.secret, 'kea-ha-password', 24).toString('hex');
+export const thisPeer = (ha: HaSettings): HaPeer => ha.peers.find((p) => p.name === ha.thisName)!;
+export const primaryPeer = (ha: HaSettings): HaPeer => ha.peers[0];
+export const isDnsPrimary = (ha: HaSettings) => ha.thisName === ha.peers[0].name;
+
+function toInt(address: string): number {
+  return address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+}
+function fromInt(n: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
+}
+
+/** Each pool split in two halves, one per peer (client class HA_<name>), as load balancing needs. */
+export function splitPools(pools: readonly Pool[], ha: HaSettings): { pool: string; 'client-class': string }[] {
+  return pools.flatMap((p) => {
+    const start = toInt(p.start);
+    const end = toInt(p.end);
+    const middle = start + Math.floor((end - start + 1) / 2) - 1;
+    if (middle < start) return [{ pool: `${p.start} - ${p.end}`, 'client-class': `HA_${ha.peers[0].name}` }];
+    return [
+      { pool: `${p.start} - ${fromInt(middle)}`, 'client-class': `HA_${ha.peers[0].name}` },
+      { pool: `${fromInt(middle + 1)} - ${p.end}`, 'client-class': `HA_${ha.peers[1].name}` },
+    ];
+  });
+}
+
+/** hooks-libraries for kea-dhcp4: lease_cmds (the peers sync leases with it) and ha. */
+export function haHooks(ha: HaSettings, agentPort: number): object[] {
+  const password = haPassword(ha);
+  return [
+    { library: path.join(ha.hooksDir, 'libdhcp_lease_cmds.so') },
+    {
+      library: path.join(ha.hooksDir, 'libdhcp_ha.so'),
+      parameters: {
+        'high-availability': [{
+          'this-server-name': ha.thisName,
+          mode: 'load-balancing',
+          ...HA_TIMERS[ha.profile],
+          // Off explicitly: the default changed in 2.4, and with it on kea-dhcp4 itself
+          // would listen on the peer URL, clashing with the control agent.
+          'multi-threading': { 'enable-multi-threading': false, 'http-dedicated-listener': false },
+          peers: ha.peers.map((peer, index) => ({
+            name: peer.name,
+            url: `http://${peer.address}:${agentPort}/`,
+            role: index === 0 ? 'primary' : 'secondary',
+            'auto-failover': true,
+            'basic-auth-user': HA_USER,
+            'basic-auth-password': password,
+          })),
+        }],
+      },
+    },
+  ];
+}
