@@ -76,7 +76,9 @@ function pairSections(s: SetupSettings, xfr: TsigKey) {
   return {
     remote: ['  - id: primary', `    address: ${other.address}@${s.dnsPort}`, `    key: ${xfr.name}`],
     acl: ['  - id: notify', `    address: ${other.address}`, `    key: ${xfr.name}`, '    action: notify'],
-    zone: ['    master: primary', '    acl: [ ddns-update, notify ]'],
+    // A NOTIFY sent while this node was down is lost: checking the primary's SOA every
+    // 10 s (a tiny query) bounds how long names made meanwhile take to arrive here.
+    zone: ['    master: primary', '    acl: [ ddns-update, notify ]', '    refresh-max-interval: 10'],
   };
 }
 

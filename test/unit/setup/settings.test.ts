@@ -172,7 +172,7 @@ describe('an HA pair from the same settings on both nodes', async () => {
     expect(primary).toContain('  - id: secondary\n    address: 192.168.1.3@53\n    key: kea-knot-xfr');
     expect(primary).toContain('    acl: [ ddns-update, transfer ]\n    notify: secondary');
     expect(secondary).toContain('  - id: primary\n    address: 192.168.1.2@53\n    key: kea-knot-xfr');
-    expect(secondary).toContain('    master: primary\n    acl: [ ddns-update, notify ]');
+    expect(secondary).toContain('    master: primary\n    acl: [ ddns-update, notify ]\n    refresh-max-interval: 10');
     expect(zoneFiles(one, 1).get('home.arpa.zone')).toBe(zoneFiles(two, 1).get('home.arpa.zone'));
     expect(zoneFiles(one, 1).get('home.arpa.zone')).toContain('@ NS ns2.home.arpa.\nns1 A 192.168.1.2\nns2 A 192.168.1.3');
   });
