@@ -38,9 +38,10 @@ export class QueuedDestination {
     return this.#queued;
   }
 
-  write(data: string): void {
-    if (this.#closed || data === '') return;
-    const bytes = Buffer.from(data);
+  /** A string is encoded here; a Buffer is taken as it is (the caller must not reuse it). */
+  write(data: string | Buffer): void {
+    if (this.#closed || data.length === 0) return;
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     this.#queued += bytes.length;
     this.#boom.write(bytes as unknown as string); // sonic-boom's types omit buffer mode
   }

@@ -7,10 +7,10 @@
  * whose parent is us, skips every pid Node spawned, and waits for each remaining pid by
  * number. Scans run after SIGCHLD and on a periodic sweep (a missed or coalesced signal).
  */
-import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
 import { listPids, readProcStat } from './proc.js';
 import { isSpawnedByNode, trackSpawnedChildren } from './spawned.js';
+import { loadLibc, PR_SET_CHILD_SUBREAPER, WNOHANG, type Libc } from './libc.js';
 
 export interface Reaper {
   stop(): void;
@@ -26,39 +26,6 @@ export interface ReaperOptions {
   logger: Logger;
   /** Period of the safety sweep; default 5 s. */
   sweepIntervalMs?: number;
-}
-
-const WNOHANG = 1;
-const PR_SET_CHILD_SUBREAPER = 36;
-
-interface Libc {
-  waitpid(pid: number, status: [number], options: number): number;
-  prctl(option: number, ...typedArgs: unknown[]): number;
-  errno(): number;
-}
-
-// The subset of koffi used here; typed locally so the build does not depend on the
-// optional dependency being installed.
-interface Koffi {
-  load(path: string | null): { func(prototype: string): (...args: unknown[]) => unknown };
-  errno(): number;
-}
-
-/**
- * Binds waitpid and prctl through koffi. load(null) resolves symbols in the process's global
- * scope (RTLD_DEFAULT), i.e. whatever libc node is linked against: glibc (libc.so.6) and musl
- * (Alpine) alike, with no file name to guess.
- */
-function loadLibc(): Libc {
-  const koffi = createRequire(import.meta.url)('koffi') as Koffi;
-  const lib = koffi.load(null);
-  const waitpid = lib.func('int waitpid(int pid, _Out_ int *status, int options)');
-  const prctl = lib.func('int prctl(int option, ...)');
-  return {
-    waitpid: (pid, status, options) => waitpid(pid, status, options) as number,
-    prctl: (option, ...typedArgs) => prctl(option, ...typedArgs) as number,
-    errno: () => koffi.errno(),
-  };
 }
 
 export function startReaper(options: ReaperOptions): Reaper {

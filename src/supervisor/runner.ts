@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { KeaKnotError } from '../errors.js';
 import { LogHistory } from '../logs/history.js';
 import type { LogOutput } from '../logs/output.js';
+import { openChildOutputPipes, type ChildOutputPipes } from '../logs/child-output.js';
 import { pipeServiceOutput } from '../logs/service-pipe.js';
 import type { ServiceSpec } from '../services/schema.js';
 import type { Clock } from './clock.js';
@@ -279,12 +280,8 @@ export class ServiceRunner extends EventEmitter<{ state: [ServiceState] }> {
   private spawnMain(attempt: Attempt): void {
     const [program, ...args] = this.spec.command as [string, ...string[]];
     const env = serviceEnv(this.spec);
-    // Its own process group, so stop and kill reach everything the daemon started.
-    const child = spawn(program, args, { env, cwd: this.spec.working_dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = this.spawnWithOutput(program, args, env);
     attempt.child = child;
-    for (const streamName of ['stdout', 'stderr'] as const) {
-      pipeServiceOutput({ service: this.spec.name, streamName, stream: child[streamName], output: this.ctx.output, history: this.history });
-    }
     child.once('error', (error) => {
       // Only reached when the program could not start (ENOENT, EACCES): there is no exit event.
       if (child.pid === undefined) this.endAttempt(attempt, { code: null, signal: null, reason: `cannot run ${program}: ${error.message}; check command in ${this.spec.file}` });
@@ -308,6 +305,41 @@ export class ServiceRunner extends EventEmitter<{ state: [ServiceState] }> {
         this.killAttempt(attempt);
       },
     );
+  }
+
+  /**
+   * Spawns the daemon in its own process group (so stop and kill reach everything it
+   * started) with its stdout and stderr going to the service's log: real pipes when libc is
+   * reachable through koffi (see logs/child-output.ts), else Node's socket pairs.
+   */
+  private spawnWithOutput(program: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+    const options = { env, cwd: this.spec.working_dir, detached: true } as const;
+    const common = { service: this.spec.name, output: this.ctx.output, history: this.history };
+    let pipes: ChildOutputPipes | undefined;
+    try {
+      pipes = openChildOutputPipes();
+    } catch (error) {
+      this.log.warn({ err: error }, `${this.spec.name}: cannot create pipes for its output (${reasonOf(error)}); using socket pairs`);
+    }
+    if (pipes === undefined) {
+      const child = spawn(program, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+      for (const streamName of ['stdout', 'stderr'] as const) {
+        pipeServiceOutput({ ...common, streamName, stream: child[streamName] });
+      }
+      return child;
+    }
+    let child: ChildProcess;
+    try {
+      child = spawn(program, args, { ...options, stdio: pipes.stdio });
+    } catch (error) {
+      pipes.closeReadEnds();
+      throw error;
+    } finally {
+      pipes.closeWriteEnds(); // the child has its copies; the reader sees EOF when they close
+    }
+    pipeServiceOutput({ ...common, streamName: 'stdout', fd: pipes.stdout });
+    pipeServiceOutput({ ...common, streamName: 'stderr', fd: pipes.stderr });
+    return child;
   }
 
   private endAttempt(attempt: Attempt, exit: { code: number | null; signal: NodeJS.Signals | null; reason?: string }): void {

@@ -9,7 +9,7 @@ const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '../../..');
 const dist = join(root, 'dist/supervisor');
 const harness = join(root, 'test/fixtures/reaper-harness.mjs');
-const modules = ['reaper', 'proc', 'spawned'];
+const modules = ['reaper', 'proc', 'spawned', 'libc'];
 // Needs root (or CAP_SYS_ADMIN) and a kernel/container that allows PID namespaces.
 const canBePid1 = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'true']).status === 0;
 

@@ -129,7 +129,8 @@ describe('LogOutput, when stdout is not read', () => {
     execFileSync('mkfifo', [fifo]);
     const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
     const cap = 64 * 1024;
-    const output = createLogOutput({ format: 'json', level: 'info', fd: openSync(fifo, 'w'), maxQueuedBytes: cap });
+    // growPipe: false keeps the FIFO at 64 KiB, so that a few hundred KiB block the writes.
+    const output = createLogOutput({ format: 'json', level: 'info', fd: openSync(fifo, 'w'), maxQueuedBytes: cap, growPipe: false });
 
     const batch = Array.from({ length: 100 }, (_, i) => entry(`line ${i} ${'x'.repeat(80)}`));
     for (let i = 0; i < 20; i += 1) output.writeServiceLines('knot', batch);
