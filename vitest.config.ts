@@ -8,6 +8,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // One file at a time: the end-to-end files start daemons and measure failover on a
+    // 2-core machine, and must not starve each other into timeouts.
+    fileParallelism: false,
     reporters: ['default', './test/summary-reporter.ts'],
   },
 });

@@ -1,14 +1,16 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { PassThrough } from 'node:stream';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { Registry } from 'prom-client';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { KeaKnotError, type ErrorCode } from '../errors.js';
 import type { LogEntry } from '../logs/history.js';
+import type { MetricsSource } from './metrics.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 
 export interface AppOptions {
   readonly supervisor: Supervisor;
-  readonly metrics: Registry;
+  /** createMetrics() (prom-client is loaded at the first scrape), or any prom-client Registry. */
+  readonly metrics: MetricsSource;
   /** Re-reads services.d and applies it (the same as SIGHUP). */
   readonly reread: () => Promise<unknown>;
   /** When set, every route but liveness and metrics needs `Authorization: Bearer <token>`. */
@@ -24,6 +26,34 @@ const MAX_LOG_LINES = 100_000;
 
 type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
+type CompilersFactory = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>;
+type ValidatorFactory = NonNullable<CompilersFactory['buildValidator']>;
+type SerializerFactory = NonNullable<CompilersFactory['buildSerializer']>;
+
+/**
+ * Fastify's own default compilers (ajv and fast-json-stringify, some 100 modules and a few
+ * MB of heap), loaded only when a route with a schema needs one. No route has a schema,
+ * so the supervisor normally never loads them; the behaviour is fastify's default either way.
+ */
+const LAZY_SCHEMA_COMPILERS = ((): NonNullable<FastifyServerOptions['schemaController']> => {
+  // Resolved from fastify's own directory: they are its dependencies, not ours.
+  const fromFastify = () => createRequire(createRequire(import.meta.url).resolve('fastify'));
+  let validator: ValidatorFactory | undefined;
+  let serializer: SerializerFactory | undefined;
+  return {
+    compilersFactory: {
+      buildValidator: (externalSchemas, options) => {
+        validator ??= (fromFastify()('@fastify/ajv-compiler') as () => ValidatorFactory)();
+        return validator(externalSchemas, options);
+      },
+      buildSerializer: (externalSchemas, options) => {
+        serializer ??= (fromFastify()('@fastify/fast-json-stringify-compiler') as () => SerializerFactory)();
+        return serializer(externalSchemas, options);
+      },
+    },
+  };
+})();
+
 /**
  * The control API: a thin layer over the supervisor. Built once per listener (the unix
  * socket, and the TCP one with a token), and tested with inject().
@@ -31,7 +61,7 @@ type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown
 export function buildApp(options: AppOptions): FastifyInstance {
   const { supervisor } = options;
   // Small bodies only: no route takes more than a few fields.
-  const app = Fastify({ logger: false, bodyLimit: 16 * 1024, return503OnClosing: true, forceCloseConnections: true });
+  const app = Fastify({ logger: false, bodyLimit: 16 * 1024, return503OnClosing: true, forceCloseConnections: true, schemaController: LAZY_SCHEMA_COMPILERS });
 
   if (options.token !== undefined) {
     const expected = digest(options.token);
@@ -120,7 +150,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
     },
   });
   route('/metrics', {
-    GET: async (_request, reply) => reply.type(options.metrics.contentType).send(await options.metrics.metrics()),
+    GET: async (_request, reply) => {
+      const text = await options.metrics.metrics();
+      return reply.type(options.metrics.contentType).send(text);
+    },
   });
   return app;
 }

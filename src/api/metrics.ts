@@ -1,12 +1,46 @@
-import { Gauge, Registry } from 'prom-client';
+import type { Gauge, Registry } from 'prom-client';
 import type { LogOutput } from '../logs/output.js';
 import type { ServiceState } from '../supervisor/lifecycle.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 
 const STATES: readonly (ServiceState | 'disabled')[] = ['stopped', 'starting', 'ready', 'backoff', 'stopping', 'exited', 'failed', 'disabled'];
 
-/** Prometheus metrics, computed from the supervisor at scrape time (nothing to keep in step). */
-export function createMetrics(supervisor: Supervisor, output: LogOutput): Registry {
+/** What the API's /metrics route needs: a prom-client Registry has this shape. */
+export interface MetricsSource {
+  /** The Content-Type of what metrics() returns. */
+  readonly contentType: string;
+  /** The exposition text. */
+  metrics(): Promise<string>;
+}
+
+/** prom-client's Registry.PROMETHEUS_CONTENT_TYPE, known before prom-client is loaded. */
+const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/**
+ * Prometheus metrics, computed from the supervisor at scrape time (nothing to keep in step).
+ * prom-client is loaded at the first scrape: a supervisor nobody scrapes does not carry it.
+ */
+export function createMetrics(supervisor: Supervisor, output: LogOutput): MetricsSource {
+  let loading: Promise<Registry> | undefined;
+  let registry: Registry | undefined;
+  return {
+    get contentType() { return registry?.contentType ?? PROMETHEUS_CONTENT_TYPE; },
+    async metrics() {
+      if (registry === undefined) {
+        loading ??= import('prom-client').then((promClient) => buildRegistry(promClient, supervisor, output));
+        try {
+          registry = await loading;
+        } finally {
+          loading = undefined; // a failed import is tried again at the next scrape
+        }
+      }
+      return registry.metrics();
+    },
+  };
+}
+
+function buildRegistry(promClient: typeof import('prom-client'), supervisor: Supervisor, output: LogOutput): Registry {
+  const { Gauge, Registry } = promClient;
   const registry = new Registry();
   const each = (gauge: Gauge<string>, value: (s: ReturnType<Supervisor['status']>[number]) => number | null) => {
     gauge.reset();

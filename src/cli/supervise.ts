@@ -108,15 +108,17 @@ export async function supervise(args: string[]): Promise<number> {
   }
 
   logger.info({ pid: process.pid, servicesDir: set.dir, socket: settings.socket, tcp: settings.apiListen ?? null, reaper: reaper.active }, `kea-knot supervisor started (pid ${process.pid})`);
+  await watcher.load(supervisor.runners.values());
   supervisor.start();
   await watcher.watchRunners(supervisor.runners.values());
   const code = await new Promise<number>((resolve) => supervisor.once('shutdown', resolve));
-  await watcher.close();
-  await stopAdopted(reaper, logger);
-  await Promise.all(apps.map((app) => app.close()));
+  // Every service is down: the leftovers, the watchers and the API are independent of each
+  // other, so they end together.
+  await Promise.all([watcher.close(), stopAdopted(reaper, logger), ...apps.map((app) => app.close())]);
   unhandle();
   reaper.stop();
   logger.info({ exitCode: code }, `all services stopped; exiting with code ${code}`);
+  // Resolves at once when nothing is queued; else when the last records are written.
   await output.flush(2000);
   return code;
 }

@@ -1,4 +1,4 @@
-import { watch, type FSWatcher } from 'chokidar';
+import type { FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
 import { KeaKnotError } from '../errors.js';
 import type { ServiceRunner } from './runner.js';
@@ -8,20 +8,36 @@ const DEBOUNCE_MS = 300;
 /**
  * Reloads a service when one of its `watch` files changes: debounced (editors write in
  * bursts) and through runner.reload(), so a bad edit is checked, refused and logged
- * while the running config stays.
+ * while the running config stays. chokidar is loaded only once some service has `watch`
+ * entries.
  */
 export class ConfigWatcher {
   private watchers: FSWatcher[] = [];
   private timers = new Map<string, NodeJS.Timeout>();
+  /** Bumped by close(): a watchRunners() still loading chokidar then adds nothing. */
+  private generation = 0;
 
   /** `loggerFor` gives the logger that speaks for a service, so its records name it. */
   constructor(private readonly loggerFor: (service: string) => Logger) {}
 
+  /**
+   * Loads chokidar if any of these runners has files to watch. Called before the services
+   * start, so that watchRunners() right after the start watches at once, as a static
+   * import would: a change made as soon as a service is ready is not missed.
+   */
+  async load(runners: Iterable<ServiceRunner>): Promise<void> {
+    if (watchedRunners(runners).length > 0) await loadChokidar();
+  }
+
   /** Watches the files of these runners, replacing whatever was watched before. */
   async watchRunners(runners: Iterable<ServiceRunner>): Promise<void> {
     await this.close();
-    for (const runner of runners) {
-      if (!runner.spec.enabled || runner.spec.watch.length === 0) continue;
+    const generation = this.generation;
+    const watched = watchedRunners(runners);
+    if (watched.length === 0) return;
+    const { watch } = await loadChokidar();
+    if (generation !== this.generation) return; // closed (or replaced) while loading
+    for (const runner of watched) {
       // atomic: an editor's write-temp-then-rename shows as one change, not unlink + add.
       const watcher = watch([...runner.spec.watch], { ignoreInitial: true, atomic: true });
       watcher.on('all', (event, file) => {
@@ -52,9 +68,20 @@ export class ConfigWatcher {
   }
 
   async close(): Promise<void> {
+    this.generation += 1;
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     await Promise.all(this.watchers.map((w) => w.close()));
     this.watchers = [];
   }
+}
+
+function watchedRunners(runners: Iterable<ServiceRunner>): ServiceRunner[] {
+  return [...runners].filter((runner) => runner.spec.enabled && runner.spec.watch.length > 0);
+}
+
+let chokidar: Promise<typeof import('chokidar')> | undefined;
+function loadChokidar(): Promise<typeof import('chokidar')> {
+  chokidar ??= import('chokidar');
+  return chokidar;
 }
