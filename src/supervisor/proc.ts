@@ -67,3 +67,23 @@ function readOrNull(path: string): Buffer | null {
     throw err;
   }
 }
+
+/**
+ * Our own children, from /proc/self/task/TID/children of every thread (a reparented orphan
+ * hangs under whichever thread the kernel picked): a dozen small reads instead of one per
+ * process on the host. null when the kernel lacks these files (CONFIG_PROC_CHILDREN) or a
+ * thread ended while we looked; callers then scan all of /proc.
+ */
+export function ownChildPids(): number[] | null {
+  try {
+    const pids: number[] = [];
+    for (const tid of readdirSync('/proc/self/task')) {
+      for (const pid of readFileSync(`/proc/self/task/${tid}/children`, 'latin1').split(' ')) {
+        if (pid.trim() !== '') pids.push(Number(pid));
+      }
+    }
+    return pids;
+  } catch {
+    return null;
+  }
+}

@@ -8,7 +8,7 @@
  * number. Scans run after SIGCHLD and on a periodic sweep (a missed or coalesced signal).
  */
 import type { Logger } from 'pino';
-import { listPids, readProcStat } from './proc.js';
+import { listPids, ownChildPids, readProcStat } from './proc.js';
 import { isSpawnedByNode, trackSpawnedChildren } from './spawned.js';
 import { loadLibc, PR_SET_CHILD_SUBREAPER, WNOHANG, type Libc } from './libc.js';
 
@@ -24,7 +24,7 @@ export interface Reaper {
 
 export interface ReaperOptions {
   logger: Logger;
-  /** Period of the safety sweep; default 5 s. */
+  /** Period of the safety sweep; default 30 s. */
   sweepIntervalMs?: number;
 }
 
@@ -90,7 +90,8 @@ export function startReaper(options: ReaperOptions): Reaper {
   };
 
   process.on('SIGCHLD', onSigchld);
-  const timer = setInterval(sweep, options.sweepIntervalMs ?? 5000);
+  // A safety net only: SIGCHLD does the work, so the idle supervisor wakes rarely.
+  const timer = setInterval(sweep, options.sweepIntervalMs ?? 30_000);
   timer.unref();
   sweep();
 
@@ -113,7 +114,7 @@ export function startReaper(options: ReaperOptions): Reaper {
 /** Processes whose parent is us and that Node did not spawn. */
 function* ourChildren() {
   const self = process.pid;
-  for (const pid of listPids()) {
+  for (const pid of ownChildPids() ?? listPids()) {
     const stat = readProcStat(pid);
     if (stat !== null && stat.ppid === self && !isSpawnedByNode(pid)) yield stat;
   }
