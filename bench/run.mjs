@@ -12,6 +12,7 @@
 //   BENCH_STOP_SAMPLES         15     supervisor starts and stops per supervisor
 //   BENCH_STOP_SETTLE_MS       1500   the 5 services have run this long before SIGTERM
 //   BENCH_IDLE_SECONDS         60     idle CPU window
+//   BENCH_IDLE_SETTLE_SECONDS  20     wait after the services are up before RSS and idle CPU
 //   BENCH_LOG_LINES            2000000  lines written by the log fixture
 //   BENCH_LOG_RUNS             3      log throughput runs per supervisor (median reported)
 //   BENCH_LOG_NAP_US           200    the counter's nap after draining the pipe (0 = none)
@@ -53,6 +54,7 @@ const cfg = {
   stopSamples: intEnv('BENCH_STOP_SAMPLES', 15),
   stopSettleMs: intEnv('BENCH_STOP_SETTLE_MS', 1500),
   idleSeconds: intEnv('BENCH_IDLE_SECONDS', 60),
+  idleSettleSeconds: intEnv('BENCH_IDLE_SETTLE_SECONDS', 20),
   logLines: intEnv('BENCH_LOG_LINES', 2_000_000),
   logRuns: intEnv('BENCH_LOG_RUNS', 3),
   logNapUs: intEnv('BENCH_LOG_NAP_US', 200),
@@ -245,7 +247,9 @@ async function idleTest(sup) {
   try {
     await inst.start();
     await inst.waitAllUp();
-    await sleep(2000); // let start-up work (timers, first checks) settle
+    // Idle means after start-up work is over: timers, first checks, and (for Node) V8's
+    // one-off memory-reducing GC about 8 s after start, which also shrinks RSS.
+    await sleep(cfg.idleSettleSeconds * 1000);
     const pids = inst.supervisorPids();
     const processes = pids.map((pid) => nameOf(pid));
     const rssKiB = sumKiB(pids);
@@ -467,7 +471,7 @@ async function main() {
     'How each figure is taken:',
     `- respawn: SIGKILL to the service; until the new process's own CLOCK_MONOTONIC reading at the top of main() (${settle}; ${cfg.respawnSamples} kills). kea-knot's respawn service file sets backoff.reset_after: ${cfg.keaKnotResetAfter || '(default)'} and max_crashes: ${cfg.keaKnotMaxCrashes || '(default)'}, so that every kill counts as a crash after a healthy run, as it does for the others.`,
     `- stop-all: SIGTERM to the supervisor; until both the supervisor has exited and all 5 services' processes are gone (each holds a socket the kernel closes at its exit); ${cfg.stopSettleMs} ms after the last service started; ${cfg.stopSamples} starts.`,
-    `- RSS: sum of VmRSS of the supervisor's own processes (the services excluded), 2 s after all 5 services announced themselves. Idle CPU: utime+stime of the same processes over ${cfg.idleSeconds} s, as % of one core (clock tick ${1000 / CLK_TCK} ms).`,
+    `- RSS: sum of VmRSS of the supervisor's own processes (the services excluded), ${cfg.idleSettleSeconds} s after all 5 services announced themselves (the same wait for every supervisor). Idle CPU: utime+stime of the same processes over ${cfg.idleSeconds} s, as % of one core (clock tick ${1000 / CLK_TCK} ms).`,
     `- log: one service writes ${fmtInt(cfg.logLines)} lines of 41 bytes, one write() each; the supervisor's stdout is a FIFO (default 64 KiB) read by a C counter in reads of up to 1 MiB, napping ${cfg.logNapUs} µs whenever it has emptied the pipe so it reads in batches rather than once per line; lines/s = lines received / time from the writer's first write (its own CLOCK_MONOTONIC reading) to the last line read. kea-knot's lines arrive as JSON records naming the service, counted as records; lines it drops when its stdout falls behind (it says so in \`{"dropped":N}\` records) are shown as dropped. Peak RSS sampled every 50 ms (sum over the supervisor's processes). With s6 (no logger) the service writes straight into the FIFO, so s6 is not in the data path: that column is the fixture's own write rate, the ceiling for the others.`,
     '',
   ].join('\n');
