@@ -102,12 +102,18 @@ export function buildApp(options: AppOptions): FastifyInstance {
   route('/v1/live', { GET: async () => ({ status: 'alive', pid: process.pid, uptimeSeconds: Math.round(process.uptime()) }) });
   route('/v1/ready', {
     GET: async (_request, reply) => {
-      const readiness = supervisor.readiness();
+      const readiness = await supervisor.readiness();
       return reply.code(readiness.ready ? 200 : 503).send(readiness);
     },
   });
-  route('/v1/services', { GET: async () => ({ services: supervisor.status() }) });
-  route('/v1/services/:name', { GET: async (request) => supervisor.runner(name(request)).status() });
+  route('/v1/services', { GET: async () => ({ services: await supervisor.statusWithHa() }) });
+  route('/v1/services/:name', {
+    GET: async (request) => {
+      const runner = supervisor.runner(name(request));
+      const ha = await runner.ha();
+      return ha === undefined ? runner.status() : { ...runner.status(), ha };
+    },
+  });
   route('/v1/services/:name/:action', {
     POST: async (request) => {
       const { action } = request.params as { action: string };

@@ -71,6 +71,22 @@ function buildRegistry(promClient: typeof import('prom-client'), supervisor: Sup
     collect() { each(this, (s) => (s.lastReload ? Number(s.lastReload.ok) : null)); },
   });
   new Gauge({
+    name: 'kea_knot_ha_state', help: "1 for the HA state each Kea daemon is in (absent without HA); partner: what it believes of its partner", labelNames: ['service', 'state', 'partner'], registers: [registry],
+    async collect() {
+      this.reset();
+      for (const status of await supervisor.statusWithHa()) {
+        if (status.ha) this.set({ service: status.name, state: status.ha.state, partner: status.ha.partner.state ?? 'unknown' }, 1);
+      }
+    },
+  });
+  new Gauge({
+    name: 'kea_knot_ha_serving', help: '1 while the Kea daemon serves DHCP in its HA state, 0 while it waits, syncs or is terminated', labelNames: ['service'], registers: [registry],
+    async collect() {
+      this.reset();
+      for (const status of await supervisor.statusWithHa()) if (status.ha) this.set({ service: status.name }, Number(status.ha.serving));
+    },
+  });
+  new Gauge({
     name: 'kea_knot_log_lines_dropped', help: 'lines not written to stdout because it was not read fast enough', labelNames: ['service'], registers: [registry],
     collect() {
       this.reset();

@@ -4,6 +4,7 @@ import { ExitCode, KeaKnotError } from '../errors.js';
 import type { LogEntry } from '../logs/history.js';
 import { formatDuration } from '../services/duration.js';
 import type { ServiceStatus } from '../supervisor/runner.js';
+import type { HaView } from '../kea/ha-status.js';
 import { failure, reloadService } from './api-command.js';
 import { parseFlags } from './usage.js';
 
@@ -29,10 +30,19 @@ function describeLastExit(s: ServiceStatus): string {
   return s.lastExit.signal ?? `code ${s.lastExit.code}`;
 }
 
-function statusTable(services: ServiceStatus[]): string {
+type StatusWithHa = ServiceStatus & { ha?: HaView | null };
+
+function describeHa(s: StatusWithHa): string {
+  if (!s.ha) return '-';
+  const partner = s.ha.partner.state ?? 'unknown';
+  return `${s.ha.state}${s.ha.serving ? '' : ' (not serving)'}, partner ${partner}${s.ha.partner.inTouch === false ? ' (not in touch)' : ''}`;
+}
+
+function statusTable(services: StatusWithHa[]): string {
+  const withHa = services.some((s) => s.ha);
   return table([
-    ['SERVICE', 'STATE', 'PID', 'FOR', 'RESTARTS', 'LAST EXIT', 'LAST ERROR'],
-    ...services.map((s) => [s.name, s.state, s.pid === null ? '-' : String(s.pid), formatDuration(s.forMs), String(s.restarts), describeLastExit(s), s.lastError ?? '']),
+    ['SERVICE', 'STATE', 'PID', 'FOR', 'RESTARTS', 'LAST EXIT', ...(withHa ? ['HA'] : []), 'LAST ERROR'],
+    ...services.map((s) => [s.name, s.state, s.pid === null ? '-' : String(s.pid), formatDuration(s.forMs), String(s.restarts), describeLastExit(s), ...(withHa ? [describeHa(s)] : []), s.lastError ?? '']),
   ]);
 }
 
@@ -59,7 +69,7 @@ export async function control(command: string, args: string[]): Promise<number> 
 
   switch (command) {
     case 'status': {
-      const response = await callApi<{ services: ServiceStatus[] }>({ socket }, 'GET', '/v1/services');
+      const response = await callApi<{ services: StatusWithHa[] }>({ socket }, 'GET', '/v1/services');
       if (response.status !== 200) throw failure(response);
       print(json ? JSON.stringify(response.body) : statusTable(response.body.services));
       return ExitCode.ok;

@@ -14,6 +14,7 @@ import { forceKill, groupAlive, signalGroup } from './process-group.js';
 import { waitReady } from './readiness.js';
 import { describeResult, runCommand, type CommandResult } from './run-command.js';
 import { checkService, serviceEnv } from './check.js';
+import { readHaStatus, type HaView } from '../kea/ha-status.js';
 
 export interface RunnerContext {
   readonly output: LogOutput;
@@ -118,6 +119,16 @@ export class ServiceRunner extends EventEmitter<{ state: [ServiceState] }> {
       lastError: m.lastError ?? null,
       lastReload: this.lastReload ?? null,
     };
+  }
+
+  /**
+   * This Kea daemon's HA view (state, partner) from its control socket; null when it runs
+   * no HA, undefined when it is no Kea daemon, not ready, or does not answer.
+   */
+  async ha(): Promise<HaView | null | undefined> {
+    const socket = this.spec.kea_control_socket;
+    if (socket === undefined || this.state !== 'ready') return undefined;
+    return readHaStatus(socket).catch(() => undefined);
   }
 
   /** Runs `operation` after every operation queued before it on this service. */

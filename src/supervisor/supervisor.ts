@@ -9,6 +9,7 @@ import type { ServiceSpec } from '../services/schema.js';
 import { systemClock, type Clock } from './clock.js';
 import { satisfiesDependents } from './lifecycle.js';
 import { ServiceRunner, type ReloadOutcome, type ServiceStatus } from './runner.js';
+import type { HaView } from '../kea/ha-status.js';
 
 export interface SupervisorOptions {
   readonly output: LogOutput;
@@ -66,13 +67,32 @@ export class Supervisor extends EventEmitter<{ shutdown: [number] }> {
     return runner;
   }
 
-  /** Ready when every enabled longrun is ready and every enabled oneshot has finished. */
-  readiness(): Readiness {
+  /**
+   * Ready when every enabled longrun is ready, every enabled oneshot has finished, and each
+   * Kea daemon running HA is in a serving state (load-balancing, partner-down, hot-standby):
+   * a server that is waiting or syncing answers no client.
+   */
+  async readiness(): Promise<Readiness> {
     if (this.stopping) return { ready: false, reasons: ['the supervisor is shutting down'] };
     const reasons = [...this.runnerMap.values()]
       .filter((r) => r.spec.enabled && !satisfiesDependents(r.state, r.spec.type))
       .map((r) => `${r.spec.name} is ${r.state}${r.machine.lastError ? `: ${r.machine.lastError}` : ''}`);
+    for (const [name, ha] of await this.haViews()) {
+      if (ha && !ha.serving) reasons.push(`${name} is not serving DHCP: HA state ${ha.state}`);
+    }
     return { ready: reasons.length === 0, reasons };
+  }
+
+  /** Every service's status, with the HA view of the Kea daemons that have one. */
+  async statusWithHa(): Promise<(ServiceStatus & { ha?: HaView | null })[]> {
+    const views = await this.haViews();
+    return this.status().map((status) => (views.has(status.name) ? { ...status, ha: views.get(status.name) ?? null } : status));
+  }
+
+  /** HA views of the ready Kea daemons, asked concurrently. */
+  private async haViews(): Promise<Map<string, HaView | null>> {
+    const entries = await Promise.all([...this.runnerMap.values()].map(async (r) => [r.spec.name, await r.ha()] as const));
+    return new Map(entries.filter((entry): entry is readonly [string, HaView | null] => entry[1] !== undefined));
   }
 
   /** Reloads every enabled service that has a reload method, one outcome (or error) each. */

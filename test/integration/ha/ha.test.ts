@@ -1,5 +1,6 @@
 // Two nodes, each its own `kea-knot supervise` in its own namespace, configured from the
 // same settings except --ha-this: load-balanced DHCP, replicated DNS, failover and recovery.
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLan, dig, perfdhcp, until, type Host, type Lan } from '../../helpers/netns.js';
 import { removeNode, stackNode, type StackNode } from '../../helpers/stack.js';
@@ -63,7 +64,31 @@ afterAll(async () => {
   await lan?.destroy();
 }, 60_000);
 
+function metrics(node: StackNode): Promise<string> {
+  return new Promise((resolve, reject) => {
+    request({ socketPath: `${node.dir}/api.sock`, path: '/metrics' }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => { text += chunk; }).on('end', () => resolve(text));
+    }).on('error', reject).end();
+  });
+}
+
+async function haView(node: StackNode): Promise<{ state: string; serving: boolean; partner: { state: string | null } }> {
+  const status = JSON.parse((await node.run(['kea-knot', 'status', '--json'])).stdout) as { services: { name: string; ha?: { state: string; serving: boolean; partner: { state: string | null } } }[] };
+  return status.services.find((s) => s.name === 'kea-dhcp4')!.ha!;
+}
+
 describe('an HA pair', () => {
+  it('shows each node\'s HA state and its view of the partner in status, health and metrics', async () => {
+    expect(await haView(n1)).toMatchObject({ state: 'load-balancing', serving: true, partner: { state: 'load-balancing' } });
+    const table = (await n2.run(['kea-knot', 'status'])).stdout;
+    expect(table).toMatch(/kea-dhcp4 .* load-balancing, partner load-balancing/);
+    expect((await n1.run(['kea-knot', 'health'])).code).toBe(0);
+    const text = await metrics(n1);
+    expect(text).toContain('kea_knot_ha_state{service="kea-dhcp4",state="load-balancing",partner="load-balancing"} 1');
+    expect(text).toContain('kea_knot_ha_serving{service="kea-dhcp4"} 1');
+  });
+
   it('leases 200 clients from both nodes, with identical lease sets and every name on both', async () => {
     const result = await perfdhcp(lan, relay, { rate: 100, clients: 200, seconds: 20 });
     expect(result.exchanges['REQUEST-ACK']?.received).toBe(200);
@@ -95,6 +120,9 @@ describe('an HA pair', () => {
     await inState(n1, 'partner-down', 15_000);
     const failoverMs = performance.now() - died;
     expect(failoverMs).toBeLessThan(15_000);
+    // Partner-down serves: node 1 stays healthy and says what it believes of node 2.
+    expect(await haView(n1)).toMatchObject({ state: 'partner-down', serving: true });
+    expect((await n1.run(['kea-knot', 'health'])).code).toBe(0);
 
     const more = await perfdhcp(lan, relay, { rate: 50, clients: 60, seconds: 20, extraArgs: ['-b', 'mac=02:55:00:00:00:00'] });
     expect(more.exchanges['REQUEST-ACK']?.received).toBe(60);
