@@ -16,9 +16,25 @@ const logger = (name: string) => [{ name, output_options: [{ output: 'stdout' }]
  */
 const VERSION_NEUTRAL = { 'multi-threading': { 'enable-multi-threading': false } };
 
+/** How kea-dhcp4 and kea-dhcp6 feed the DDNS daemon: the same for both. */
+function ddnsClient(s: SetupSettings) {
+  return {
+    // Kea, not the client, keeps DNS in step with the leases.
+    'dhcp-ddns': { 'enable-updates': true, 'server-ip': '127.0.0.1', 'server-port': DDNS_PORT, 'max-queue-size': 2048 },
+    'ddns-send-updates': true,
+    'ddns-override-client-update': true,
+    'ddns-override-no-update': true,
+    'ddns-replace-client-name': 'when-not-present',
+    'ddns-generated-prefix': 'dhcp',
+    'ddns-qualifying-suffix': `${s.domain}.`,
+    'ddns-use-conflict-resolution': true,
+    // Names missed while Knot was down, frozen by vizone, or unreachable catch up at renewal.
+    'ddns-update-on-renew': true,
+  };
+}
+
 export function dhcp4Config(s: SetupSettings, paths: Paths): object {
   const files = filesOf(paths);
-  const domain = `${s.domain}.`;
   return {
     Dhcp4: {
       'interfaces-config': {
@@ -36,17 +52,7 @@ export function dhcp4Config(s: SetupSettings, paths: Paths): object {
       'valid-lifetime': s.leaseSeconds,
       'renew-timer': Math.floor(s.leaseSeconds / 2),
       'rebind-timer': Math.floor((s.leaseSeconds * 7) / 8),
-      // Kea, not the client, keeps DNS in step with the leases.
-      'dhcp-ddns': { 'enable-updates': true, 'server-ip': '127.0.0.1', 'server-port': DDNS_PORT, 'max-queue-size': 2048 },
-      'ddns-send-updates': true,
-      'ddns-override-client-update': true,
-      'ddns-override-no-update': true,
-      'ddns-replace-client-name': 'when-not-present',
-      'ddns-generated-prefix': 'dhcp',
-      'ddns-qualifying-suffix': domain,
-      'ddns-use-conflict-resolution': true,
-      // Names missed while Knot was down, frozen by vizone, or unreachable catch up at renewal.
-      'ddns-update-on-renew': true,
+      ...ddnsClient(s),
       'hostname-char-set': '[^A-Za-z0-9.-]',
       'hostname-char-replacement': '-',
       'option-data': [
@@ -77,15 +83,7 @@ export function dhcp6Config(s: SetupSettings, paths: Paths): object | undefined 
       ...VERSION_NEUTRAL,
       'valid-lifetime': s.leaseSeconds,
       'preferred-lifetime': Math.floor((s.leaseSeconds * 3) / 4),
-      'dhcp-ddns': { 'enable-updates': true, 'server-ip': '127.0.0.1', 'server-port': DDNS_PORT, 'max-queue-size': 2048 },
-      'ddns-send-updates': true,
-      'ddns-override-client-update': true,
-      'ddns-override-no-update': true,
-      'ddns-replace-client-name': 'when-not-present',
-      'ddns-generated-prefix': 'dhcp',
-      'ddns-qualifying-suffix': `${s.domain}.`,
-      'ddns-use-conflict-resolution': true,
-      'ddns-update-on-renew': true,
+      ...ddnsClient(s),
       'option-data': [{ name: 'domain-search', data: s.domain }],
       subnet6: [{ id: 1, subnet: s.dhcp6.subnet, interface: s.interface, pools: s.dhcp6.pools.map((p) => ({ pool: `${p.start} - ${p.end}` })) }],
       loggers: logger('kea-dhcp6'),
