@@ -1,6 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, KeaKnotError } from '../errors.js';
-import { holdsUdpPort, keaCommand } from '../kea/control.js';
+import { keaCommand, waitForUdpPort } from '../kea/control.js';
 import { parseFlags } from './usage.js';
 
 export const keaCommandHelp = `Usage: kea-knot kea-command --socket PATH [--verify-port N] COMMAND [JSON-ARGUMENTS]
@@ -40,13 +39,9 @@ export async function keaCommandCli(args: string[]): Promise<number> {
     const port = Number(values['verify-port']);
     const status = await keaCommand(values.socket, 'status-get');
     const pid = Number(status.arguments?.pid);
-    const deadline = performance.now() + 3000;
-    while (!holdsUdpPort(pid, port)) {
-      if (performance.now() > deadline) {
-        process.stderr.write(`after ${command}, Kea (pid ${pid}) holds no socket on UDP port ${port}: it is not serving DHCP; fix its configuration and restart it\n`);
-        return ExitCode.failure;
-      }
-      await sleep(50);
+    if (!(await waitForUdpPort(pid, port))) {
+      process.stderr.write(`after ${command}, Kea (pid ${pid}) holds no socket on UDP port ${port}: it is not serving DHCP; fix its configuration and restart it\n`);
+      return ExitCode.failure;
     }
   }
   process.stdout.write(`${shown}\n`);

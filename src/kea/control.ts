@@ -76,3 +76,13 @@ export function holdsUdpPort(pid: number, port: number): boolean {
     } catch { return false; }
   });
 }
+
+/** Polls until process `pid` holds UDP `port` (true) or `timeoutMs` passes (false). */
+export async function waitForUdpPort(pid: number, port: number, timeoutMs = 3000): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (!holdsUdpPort(pid, port)) {
+    if (performance.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return true;
+}

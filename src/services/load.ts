@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import { KeaKnotError } from '../errors.js';
 import { findCycle } from './graph.js';
 import { interpolateTree, type Environment } from './interpolate.js';
-import { serviceFileSchema, toSpec, type ServiceSpec } from './schema.js';
+import { crossFieldProblems, serviceFileSchema, toSpec, type ServiceSpec } from './schema.js';
 
 /** A loaded services.d: every service (enabled or not) and the start dependencies among the enabled. */
 export interface ServiceSet {
@@ -59,6 +59,8 @@ export function parseServiceFile(text: string, file: string, env: Environment): 
   if (!result.success) {
     return { problems: result.error.issues.flatMap(describeIssue).map((p) => `${fieldPath(p.path) || '(file)'}: ${p.message}`) };
   }
+  const cross = crossFieldProblems(result.data).map((p) => `${p.path}: ${p.message}`);
+  if (cross.length > 0) return { problems: cross };
   return { spec: toSpec(result.data, file), problems: [] };
 }
 

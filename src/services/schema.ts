@@ -76,10 +76,14 @@ const check = z.strictObject({
   timeout: duration.prefault('30s'),
 });
 
-const RELOAD_KINDS = ['signal', 'command'] as const;
+const RELOAD_KINDS = ['signal', 'command', 'kea_command'] as const;
 const reload = z.strictObject({
   signal: signal.optional(),
   command: argv.optional(),
+  /** A command sent to the service's kea_control_socket, e.g. config-reload; no process started. */
+  kea_command: z.string().regex(/^[a-z0-9-]+$/, 'is not a Kea command name like config-reload').optional(),
+  /** With kea_command: afterwards the daemon must still hold this UDP port (67, 547). */
+  verify_port: z.number().int().min(1).max(65535).optional(),
   timeout: duration.prefault('30s'),
 }).superRefine(exactlyOne(RELOAD_KINDS));
 
@@ -125,6 +129,18 @@ export const serviceFileSchema = z.strictObject({
 });
 
 export type ServiceFile = z.output<typeof serviceFileSchema>;
+
+/** Rules between fields of one file. */
+export function crossFieldProblems(file: ServiceFile): { path: string; message: string }[] {
+  const problems: { path: string; message: string }[] = [];
+  if (file.reload?.kea_command !== undefined && file.kea_control_socket === undefined) {
+    problems.push({ path: 'reload.kea_command', message: 'needs kea_control_socket, the socket to send it to' });
+  }
+  if (file.reload?.verify_port !== undefined && file.reload.kea_command === undefined) {
+    problems.push({ path: 'reload.verify_port', message: 'only goes with reload.kea_command' });
+  }
+  return problems;
+}
 export type ReadyProbe = NonNullable<ServiceFile['ready']>;
 export type BackoffPolicy = ServiceFile['backoff'];
 export type RestartPolicy = 'always' | 'on-failure' | 'never';

@@ -15,6 +15,7 @@ import { waitReady } from './readiness.js';
 import { describeResult, runCommand, type CommandResult } from './run-command.js';
 import { checkService, serviceEnv } from './check.js';
 import { readHaStatus, type HaView } from '../kea/ha-status.js';
+import { keaCommand, waitForUdpPort } from '../kea/control.js';
 
 export interface RunnerContext {
   readonly output: LogOutput;
@@ -149,7 +150,7 @@ export class ServiceRunner extends EventEmitter<{ state: [ServiceState] }> {
       const pid = this.pid;
       if (this.state !== 'ready' || pid === null) throw new KeaKnotError('E_STATE', `${this.spec.name} is ${this.state}, not ready; start or restart it instead of reloading`);
       const started = performance.now();
-      const method = reload.signal ?? reload.command!.join(' ');
+      const method = reload.signal ?? reload.command?.join(' ') ?? `kea ${reload.kea_command}`;
       const outcome = (ok: boolean, output: string, error?: string): ReloadOutcome => {
         this.lastReload = { service: this.spec.name, ok, method, durationMs: Math.round(performance.now() - started), output, ...(error === undefined ? {} : { error }), at: Date.now() };
         return this.lastReload;
@@ -161,14 +162,9 @@ export class ServiceRunner extends EventEmitter<{ state: [ServiceState] }> {
         this.log.error({ reload: false }, `${this.spec.name} not reloaded: ${reasonOf(error)}`);
         throw error;
       }
-      if (reload.signal) {
-        process.kill(pid, reload.signal);
-        this.log.info({ reload: true, method }, `${this.spec.name} reloaded with ${method}`);
-        return outcome(true, '');
-      }
-      const result = await runCommand(reload.command!, { env: serviceEnv(this.spec), cwd: this.spec.working_dir, timeoutMs: reload.timeout });
-      if (result.code !== 0) {
-        const message = `reload of ${this.spec.name} failed: ${describeResult(reload.command!, result)}`;
+      const result = await this.applyReload(pid);
+      if (result.error !== undefined) {
+        const message = `reload of ${this.spec.name} failed: ${result.error}`;
         outcome(false, result.output, message);
         this.log.error({ reload: false, output: result.output }, message);
         throw new KeaKnotError('E_RELOAD_FAILED', message, { details: result.output ? result.output.split('\n') : [] });
@@ -176,6 +172,26 @@ export class ServiceRunner extends EventEmitter<{ state: [ServiceState] }> {
       this.log.info({ reload: true, method }, `${this.spec.name} reloaded with ${method}`);
       return outcome(true, result.output);
     });
+  }
+
+  /** Performs the reload method; `error` says why the daemon did not take it. */
+  private async applyReload(pid: number): Promise<{ output: string; error?: string }> {
+    const reload = this.spec.reload!;
+    if (reload.signal) {
+      process.kill(pid, reload.signal);
+      return { output: '' };
+    }
+    if (reload.kea_command !== undefined) {
+      // Sent from here, not by a helper process: a Kea reload is ~100 ms quicker this way.
+      const answer = await keaCommand(this.spec.kea_control_socket!, reload.kea_command, undefined, reload.timeout).catch((error: Error) => ({ result: -1, text: error.message }));
+      if (answer.result !== 0) return { output: answer.text ?? '', error: `Kea refused ${reload.kea_command} (result ${answer.result}): ${answer.text ?? ''}` };
+      if (reload.verify_port !== undefined && !(await waitForUdpPort(pid, reload.verify_port))) {
+        return { output: answer.text ?? '', error: `after ${reload.kea_command} it holds no socket on UDP port ${reload.verify_port}: it is not serving DHCP; fix its configuration and restart it` };
+      }
+      return { output: answer.text ?? '' };
+    }
+    const result = await runCommand(reload.command!, { env: serviceEnv(this.spec), cwd: this.spec.working_dir, timeoutMs: reload.timeout });
+    return result.code === 0 ? { output: result.output } : { output: result.output, error: describeResult(reload.command!, result) };
   }
 
   /** Starts it (if not running) and resolves once it is ready, done, failed or backing off. */
