@@ -74,7 +74,7 @@ async function leaseRate(round: number): Promise<number> {
   });
   const seconds = (performance.now() - started) / 1000;
   const total = acks.reduce((a, b) => a + b, 0);
-  process.stderr.write(`[bench] round ${round}: ${total} ACKs of ${LEASES * relays.length} in ${seconds.toFixed(1)} s\n`);
+  process.stderr.write(`[bench] round ${round} (${round % 2 === 0 ? 'supervised' : 'by hand'}): ${total} ACKs of ${LEASES * relays.length} in ${seconds.toFixed(1)} s = ${(total / seconds).toFixed(0)}/s\n`);
   return total / seconds;
 }
 
@@ -98,6 +98,7 @@ async function startByHand(): Promise<ChildProcess[]> {
 
 async function stopByHand(children: ChildProcess[]): Promise<void> {
   for (const child of children) {
+    if (child.exitCode !== null || child.signalCode !== null) continue; // ended already (it would never emit 'exit' again)
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     await exited;
