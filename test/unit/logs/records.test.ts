@@ -16,6 +16,9 @@ describe('serviceRecordsBuffer', () => {
       entry('lone \ud800 high and \udc00 low'),
       entry('x'.repeat(16 * 1024)),
       entry('€'.repeat(5000), 60),
+      entry('ascii up to the last character, then ü'),
+      entry('"'),
+      entry('~ is the last one copied as it is'),
     ];
     for (const service of ['"knot"', JSON.stringify('dienst-ä')]) {
       const bytes = serviceRecordsBuffer(service, entries);
