@@ -26,8 +26,14 @@ const LEVEL_BY_WORD: Readonly<Record<string, number>> = {
   debug: Level.debug,
 };
 
+/** Whether SERVICE_LEVEL can match a line starting with this character (a timestamp's digit or a level word's letter). */
+const CAN_START = new Uint8Array(128);
+for (const c of '0123456789FEWIDcewnid') CAN_START[c.charCodeAt(0)] = 1;
+
 /** The pino level a Kea or Knot log line shows, or undefined when the line has none. */
 export function parseServiceLevel(line: string): number | undefined {
+  // Most other lines are turned away by their first character, without running the pattern.
+  if (CAN_START[line.charCodeAt(0)] !== 1) return undefined;
   const match = SERVICE_LEVEL.exec(line);
   if (match === null) return undefined;
   return LEVEL_BY_WORD[match[1] ?? match[2] ?? ''];
