@@ -14,7 +14,7 @@ const { createLogOutput } = await import(new URL('output.js', dir).href);
 const { LineSplitter } = await import(new URL('line-splitter.js', dir).href);
 const { parseServiceLevel } = await import(new URL('levels.js', dir).href);
 
-const LINE = '2024-05-01T12:00:00+0000 info: zone ok'; // 38 chars + "\n" ~ 40 bytes
+const LINE = process.env.LINE ?? '2024-05-01T12:00:00+0000 info: zone ok'; // 38 chars + "\n" ~ 40 bytes
 const CHUNK = `${LINE}\n`.repeat(Math.floor(65536 / (LINE.length + 1)));
 const SECONDS = Number(process.env.SECONDS ?? 2);
 
@@ -38,16 +38,21 @@ async function measure(label, perChunk) {
 
 // writeServiceLines alone: entries prepared once.
 const entries = new LineSplitter().push(CHUNK).map((msg) => ({ time: Date.now(), stream: 'stdout', level: 30, msg }));
-// What pipeServiceOutput does per chunk: split, level, entries, write.
+// What pipeServiceOutput does per chunk read from a pipe: decode, split, level, entries,
+// write (with the chunk's bytes, as the pipe reader passes them, or without).
+const RAW = Buffer.from(CHUNK);
 const splitter = new LineSplitter();
-function pipeLike(output) {
+function pipeLike(output, withBytes) {
   const time = Date.now();
-  const batch = splitter.push(CHUNK).map((msg) => ({ time, stream: 'stderr', level: parseServiceLevel(msg) ?? 30, msg }));
-  output.writeServiceLines('knot', batch);
+  const batch = splitter.push(RAW.toString('utf8')).map((msg) => ({ time, stream: 'stderr', level: parseServiceLevel(msg) ?? 30, msg }));
+  const first = RAW.indexOf(10);
+  const last = RAW.lastIndexOf(10);
+  output.writeServiceLines('knot', batch, withBytes ? { from: 1, bytes: RAW.subarray(first + 1, last + 1) } : undefined);
   return batch.length;
 }
 
 for (let round = 0; round < 2; round += 1) {
   await measure('writeServiceLines', (output) => (output.writeServiceLines('knot', entries), entries.length));
-  await measure('split+level+writeServiceLines', pipeLike);
+  await measure('decode+split+level+write, strings', (output) => pipeLike(output, false));
+  await measure('decode+split+level+write, bytes', (output) => pipeLike(output, true));
 }

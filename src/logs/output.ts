@@ -2,8 +2,15 @@ import pino from 'pino';
 import { growPipe } from './child-output.js';
 import { QueuedDestination } from './destination.js';
 import type { LogEntry } from './history.js';
+import { plainRecordsBuffer } from './plain-records.js';
 import { createPrettifier, type Prettifier } from './pretty.js';
 import { SUPERVISOR_SERVICE, droppedRecord, recordJson, serviceRecord, serviceRecordsBuffer } from './records.js';
+
+/** See LogOutput.writeServiceLines. */
+export interface PlainLines {
+  from: number;
+  bytes: Uint8Array;
+}
 
 export const DEFAULT_MAX_QUEUED_BYTES = 4 * 1024 * 1024;
 
@@ -32,8 +39,12 @@ export interface LogOutput {
   readonly logger: pino.Logger;
   /** The supervisor's logger for what it says about one service: `service` is that service's name. */
   forService(service: string): pino.Logger;
-  /** One write for the whole batch, or none (counted as dropped) while the queue is full. */
-  writeServiceLines(service: string, entries: readonly LogEntry[]): void;
+  /**
+   * One write for the whole batch, or none (counted as dropped) while the queue is full.
+   * `plain` may give the bytes the messages of entries[plain.from..] were read as (each
+   * line ending in "\n"), so that plain lines are copied rather than encoded again.
+   */
+  writeServiceLines(service: string, entries: readonly LogEntry[], plain?: PlainLines): void;
   /** Lines dropped since start, by service (the supervisor's own under "kea-knot"). */
   droppedTotals(): ReadonlyMap<string, number>;
   /** Bytes accepted but not yet written. */
@@ -97,7 +108,7 @@ export function createLogOutput(options: LogOutputOptions): LogOutput {
   return {
     logger,
     forService: (service) => root.child({ service }),
-    writeServiceLines(service, entries) {
+    writeServiceLines(service, entries, plain) {
       if (closed || entries.length === 0) return;
       if (destination.queuedBytes > cap) {
         countDropped(service, entries.length);
@@ -114,7 +125,9 @@ export function createLogOutput(options: LogOutputOptions): LogOutput {
         quoted = JSON.stringify(service);
         serviceJson.set(service, quoted);
       }
-      destination.write(serviceRecordsBuffer(quoted, entries));
+      destination.write(
+        (plain && plainRecordsBuffer(quoted, entries, plain.from, plain.bytes)) ?? serviceRecordsBuffer(quoted, entries),
+      );
     },
     droppedTotals: () => totals,
     get queuedBytes() {

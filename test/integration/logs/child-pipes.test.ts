@@ -1,12 +1,15 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { constants, mkdtempSync, openSync, closeSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { constants, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inProcessSupervisor, type InProcess } from '../../helpers/in-process.js';
 import { openChildOutputPipes, PIPE_BYTES } from '../../../src/logs/child-output.js';
 import { LogHistory } from '../../../src/logs/history.js';
+import { parseServiceLevel } from '../../../src/logs/levels.js';
+import { LineSplitter } from '../../../src/logs/line-splitter.js';
+import { serviceRecordsJson } from '../../../src/logs/records.js';
 import { createLogOutput, type LogOutput } from '../../../src/logs/output.js';
 import { pipeServiceOutput } from '../../../src/logs/service-pipe.js';
 import { F_GETPIPE_SZ, tryLoadLibc } from '../../../src/supervisor/libc.js';
@@ -79,6 +82,50 @@ describe.skipIf(!hasKoffi)('service output through real pipes', () => {
     expect(lines).toContain('err');
     // Batched: far fewer batches than lines.
     expect(batches.length).toBeLessThan(2000);
+  });
+
+  it('writes every line as the same record, whether its bytes are copied or its string encoded', async () => {
+    // ~1.5 MiB in writes of odd sizes, so reads cut lines (and a multibyte character) anywhere:
+    // runs of plain lines (copied as bytes) and lines that need escaping, are not ASCII,
+    // end in CRLF or are longer than a line may be (built from their strings).
+    const plain = Array.from({ length: 20_000 }, (_, i) => `2024-05-01 12:00:00.${i % 1000} INFO  [kea-dhcp4.leases/1] DHCP4_LEASE_ALLOC ${i}`);
+    const odd = ['say "hi"', 'tab\there', 'größe 😀', 'crlf\r', 'x'.repeat(40_000), '', 'back\\slash', 'WARN  [kea.x/1] warning line'];
+    const text = plain.map((line, i) => (i % 997 === 0 ? `${odd[(i / 997) % odd.length]}\n` : '') + `${line}\n`).join('') + 'tail without newline';
+    const dir = mkdtempSync(join(tmpdir(), 'kk-records-'));
+    try {
+      const file = join(dir, 'out.jsonl');
+      const pipes = openChildOutputPipes()!;
+      // Writes of 1..9999 bytes, cut at byte (not character) boundaries.
+      const script = 'const b = Buffer.from(require("fs").readFileSync(0)); for (let i = 0, n = 1; i < b.length; i += n, n = (n * 7919) % 9999 + 1) require("fs").writeSync(1, b.subarray(i, i + n));';
+      let child;
+      try {
+        child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', pipes.stdio[1], pipes.stdio[2]] });
+      } finally {
+        pipes.closeWriteEnds();
+      }
+      child.stdin!.end(text);
+      const output = createLogOutput({ format: 'json', level: 'info', fd: openSync(file, 'w') });
+      const history = new LogHistory(0);
+      pipeServiceOutput({ service: 'kea-dhcp4', streamName: 'stdout', fd: pipes.stdout, output, history });
+      pipeServiceOutput({ service: 'kea-dhcp4', streamName: 'stderr', fd: pipes.stderr, output, history });
+      await once(child, 'exit');
+      // Read until the tail (written last, flushed at end of file) is in.
+      let records: { level: number; time: number; service: string; stream: 'stdout' | 'stderr'; msg: string }[] = [];
+      await expect.poll(() => {
+        const lines = readFileSync(file, 'utf8').split('\n').slice(0, -1);
+        records = lines.map((line) => JSON.parse(line) as (typeof records)[number]);
+        // Byte for byte what serviceRecordsJson writes for the same entry.
+        for (const [i, record] of records.entries()) expect(`${lines[i]}\n`).toBe(serviceRecordsJson('"kea-dhcp4"', [record]));
+        return records.at(-1)?.msg;
+      }, { timeout: 5000 }).toBe('tail without newline');
+      output.close();
+      const splitter = new LineSplitter();
+      const expected = [...splitter.push(text), splitter.flush()];
+      expect(records.map((r) => r.msg)).toEqual(expected);
+      expect(records.map((r) => r.level)).toEqual(expected.map((msg) => parseServiceLevel(msg!) ?? 30));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('closes the read ends when the program cannot be run', async () => {
