@@ -3,7 +3,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { LogEntry, LogHistory } from './history.js';
 import { Level, parseServiceLevel } from './levels.js';
 import { LineSplitter } from './line-splitter.js';
-import type { LogOutput } from './output.js';
+import type { LogOutput, PlainLines } from './output.js';
 
 interface CommonOptions {
   service: string;
@@ -33,8 +33,26 @@ export type ServicePipeOptions = CommonOptions &
 
 /** Bytes asked for by each read of a pipe fd: ~1600 lines of 41 bytes. */
 export const PIPE_READ_BYTES = 64 * 1024;
-/** How long a pipe fd rests after a read that did not fill the buffer. */
-export const PIPE_REST_MS = 1;
+/** A read of at least this much comes from a busy writer: rest only PIPE_BUSY_REST_MS. */
+export const PIPE_BUSY_BYTES = 4 * 1024;
+export const PIPE_BUSY_REST_MS = 1;
+/** The rest after a smaller read: a daemon logging a few lines at a time. */
+export const PIPE_QUIET_REST_MS = 20;
+
+/**
+ * How long a pipe rests after a read of `nread` bytes into a buffer of `size`: 0 (read
+ * again in the next turn of the event loop) after a full read, as more is waiting.
+ *
+ * A writer that filled 4 KiB since the last read may fill the pipe (1 MiB) in ~10 ms at
+ * full speed, so it gets 1 ms. Anything slower gets 20 ms: a DHCP server under load
+ * writes a line or two per lease, and reading each as it comes costs a wake-up, a read
+ * and a write of the output per line (~15 % of a core at 800 leases/s, measured), CPU
+ * the daemons need. Lines wait at most 20 ms.
+ */
+export function pipeRestMs(nread: number, size: number): number {
+  if (nread >= size) return 0;
+  return nread >= PIPE_BUSY_BYTES ? PIPE_BUSY_REST_MS : PIPE_QUIET_REST_MS;
+}
 
 /**
  * Turns a service's stdout or stderr into log entries: history, `onEntry`, then one
@@ -45,7 +63,7 @@ export function pipeServiceOutput(options: ServicePipeOptions): void {
   const { service, streamName, output, history, onEntry } = options;
   const splitter = new LineSplitter();
 
-  const emit = (lines: readonly string[]): void => {
+  const emit = (lines: readonly string[], plain?: PlainLines): void => {
     if (lines.length === 0) return;
     const time = Date.now(); // one clock read per chunk
     const entries = new Array<LogEntry>(lines.length);
@@ -56,7 +74,7 @@ export function pipeServiceOutput(options: ServicePipeOptions): void {
       history.add(entry);
       onEntry?.(entry);
     }
-    output.writeServiceLines(service, entries);
+    output.writeServiceLines(service, entries, plain);
   };
 
   if (options.fd !== undefined) {
@@ -85,18 +103,17 @@ export function pipeServiceOutput(options: ServicePipeOptions): void {
  * otherwise wake us for every line or two: each read then costs a full trip through the
  * event loop for a few hundred bytes, and reader and writer take turns. So after a read
  * that did not fill the buffer (the pipe is empty now) the handle stops reading for
- * PIPE_REST_MS and the writer's next lines collect in the pipe, to be taken by one big
+ * pipeRestMs() and the writer's next lines collect in the pipe, to be taken by one big
  * read; after a full read, reading goes on at once (in the next turn of the event loop).
  *
  * This does not block the child in practice: it keeps writing while we rest, and the pipe
- * holds 1 MiB (~25k short lines; 64 KiB if it could not be grown), far more than any
- * daemon writes in a millisecond. The cost is at most ~PIPE_REST_MS of added latency per
- * line.
+ * holds 1 MiB (~25k short lines; 64 KiB if it could not be grown), far more than a daemon
+ * writes in the rest it is given.
  *
  * With `onread`, socket.pause() really stops the handle reading (readStop) and resume()
  * restarts it; the one buffer is reused for every read, so each chunk is decoded at once.
  */
-function readPipeFd(fd: number, splitter: LineSplitter, emit: (lines: readonly string[]) => void): void {
+function readPipeFd(fd: number, splitter: LineSplitter, emit: (lines: readonly string[], plain?: PlainLines) => void): void {
   const decoder = new StringDecoder('utf8'); // multibyte characters cut between reads
   const buffer = Buffer.allocUnsafe(PIPE_READ_BYTES);
   let rest: NodeJS.Timeout | undefined;
@@ -111,15 +128,22 @@ function readPipeFd(fd: number, splitter: LineSplitter, emit: (lines: readonly s
     onread: {
       buffer,
       callback: (nread: number): boolean => {
-        emit(splitter.push(decoder.write(buffer.subarray(0, nread))));
+        const chunk = buffer.subarray(0, nread);
+        const lines = splitter.push(decoder.write(chunk));
+        // Every line after the chunk's first newline is in it whole: the output may copy
+        // those bytes (it checks that they match the lines).
+        const first = chunk.indexOf(0x0a);
+        const last = chunk.lastIndexOf(0x0a);
+        emit(lines, first < last ? { from: 1, bytes: chunk.subarray(first + 1, last + 1) } : undefined);
         if (socket.destroyed) return true;
         socket.pause();
-        if (nread < buffer.length) {
-          // One timer, re-armed for every rest. Not unref'd: while the socket rests its
-          // handle is not reading and would not keep the loop alive on its own, and the
-          // rest of the pipe (and its end of file) must still be read.
-          if (rest === undefined) rest = setTimeout(wake, PIPE_REST_MS);
-          else rest.refresh();
+        const restMs = pipeRestMs(nread, buffer.length);
+        if (restMs > 0) {
+          // Not unref'd: while the socket rests its handle is not reading and would not
+          // keep the loop alive on its own, and the rest of the pipe (and its end of file)
+          // must still be read.
+          clearTimeout(rest);
+          rest = setTimeout(wake, restMs);
         } else {
           // A full read: more is waiting. Read it right after this turn of the event loop,
           // not within it: libuv would otherwise go on reading (up to 32 reads, 2 MiB, ~50k
