@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { LogHistory, type LogEntry } from '../../../src/logs/history.js';
 import type { LogOutput } from '../../../src/logs/output.js';
-import { pipeServiceOutput } from '../../../src/logs/service-pipe.js';
+import { PIPE_BUSY_BYTES, PIPE_BUSY_REST_MS, PIPE_QUIET_REST_MS, PIPE_READ_BYTES, pipeRestMs, pipeServiceOutput } from '../../../src/logs/service-pipe.js';
 
 function fakeOutput(): { output: LogOutput; batches: { service: string; entries: readonly LogEntry[] }[] } {
   const batches: { service: string; entries: readonly LogEntry[] }[] = [];
@@ -64,5 +64,16 @@ describe('pipeServiceOutput', () => {
     stream.destroy(new Error('EIO'));
     await closed;
     expect(batches.flatMap((b) => b.entries.map((e) => e.msg))).toEqual(['half a line']);
+  });
+});
+
+describe('pipeRestMs', () => {
+  it('reads again at once after a full read, soon after a big one, later after a small one', () => {
+    expect(pipeRestMs(PIPE_READ_BYTES, PIPE_READ_BYTES)).toBe(0);
+    expect(pipeRestMs(PIPE_READ_BYTES - 1, PIPE_READ_BYTES)).toBe(PIPE_BUSY_REST_MS);
+    expect(pipeRestMs(PIPE_BUSY_BYTES, PIPE_READ_BYTES)).toBe(PIPE_BUSY_REST_MS);
+    expect(pipeRestMs(PIPE_BUSY_BYTES - 1, PIPE_READ_BYTES)).toBe(PIPE_QUIET_REST_MS);
+    expect(pipeRestMs(1, PIPE_READ_BYTES)).toBe(PIPE_QUIET_REST_MS);
+    expect(PIPE_BUSY_REST_MS).toBeLessThan(PIPE_QUIET_REST_MS);
   });
 });
