@@ -340,26 +340,37 @@ async function logRun(sup, run) {
   return out;
 }
 
-async function logTest(sup) {
-  const runs = [];
+/**
+ * Runs alternate between the supervisors (run 1 of each, then run 2 of each...), so that
+ * a change in the machine's load during the test hits them all alike.
+ */
+async function logTests(sups) {
+  const runs = new Map(sups.map((sup) => [sup.id, []]));
   for (let run = 1; run <= cfg.logRuns; run++) {
-    const result = await logRun(sup, run);
-    runs.push(result);
-    if (result.error) break;
+    for (const sup of sups) {
+      const done = runs.get(sup.id);
+      if (done.some((r) => r.error)) continue;
+      log(`log: ${sup.id} run ${run} ...`);
+      done.push(await logRun(sup, run));
+    }
   }
-  const ok = runs.filter((r) => !r.error);
-  const rates = summary(ok.map((r) => r.linesPerSecond));
-  return {
-    runs,
-    linesPerSecond: rates.median,
-    minLinesPerSecond: rates.min,
-    maxLinesPerSecond: rates.max,
-    peakRssMiB: Math.max(...runs.map((r) => r.peakRssMiB ?? 0)),
-    hwmMiB: Math.max(...runs.map((r) => r.hwmMiB ?? 0)),
-    received: runs.map((r) => r.received ?? 0),
-    dropped: runs.map((r) => r.dropped ?? 0),
-    error: runs.find((r) => r.error)?.error ?? null,
-  };
+  const results = new Map();
+  for (const [id, all] of runs) {
+    const ok = all.filter((r) => !r.error);
+    const rates = summary(ok.map((r) => r.linesPerSecond));
+    results.set(id, {
+      runs: all,
+      linesPerSecond: rates.median,
+      minLinesPerSecond: rates.min,
+      maxLinesPerSecond: rates.max,
+      peakRssMiB: Math.max(...all.map((r) => r.peakRssMiB ?? 0)),
+      hwmMiB: Math.max(...all.map((r) => r.hwmMiB ?? 0)),
+      received: all.map((r) => r.received ?? 0),
+      dropped: all.map((r) => r.dropped ?? 0),
+      error: all.find((r) => r.error)?.error ?? null,
+    });
+  }
+  return results;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -440,15 +451,26 @@ async function main() {
   const ready = sups.filter((s) => !results[s.id].skipped);
   const started = Date.now();
 
-  const allTests = { respawn: respawnTest, stop: stopAllTest, idle: idleTest, log: logTest };
-  for (const test of cfg.tests) if (!allTests[test]) throw new Error(`unknown test "${test}" in BENCH_TESTS (known: ${Object.keys(allTests).join(', ')})`);
-  const tests = cfg.tests.map((test) => [test, allTests[test]]);
-  for (const [test, fn] of tests) {
+  // Each runs once per supervisor, one supervisor after the other; log interleaves its runs.
+  const perSupervisor = { respawn: respawnTest, stop: stopAllTest, idle: idleTest };
+  const testNames = [...Object.keys(perSupervisor), 'log'];
+  for (const test of cfg.tests) if (!testNames.includes(test)) throw new Error(`unknown test "${test}" in BENCH_TESTS (known: ${testNames.join(', ')})`);
+  for (const test of cfg.tests) {
+    if (test === 'log') {
+      const t0 = Date.now();
+      const logResults = await logTests(ready).catch((e) => new Map(ready.map((sup) => [sup.id, { error: e.message, samples: [], received: [] }])));
+      for (const sup of ready) {
+        results[sup.id].log = logResults.get(sup.id);
+        log(`log: ${sup.id}${results[sup.id].log.error ? ` (error: ${results[sup.id].log.error})` : ''}`);
+      }
+      log(`log: done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      continue;
+    }
     for (const sup of ready) {
       log(`${test}: ${sup.id} ...`);
       const t0 = Date.now();
       try {
-        results[sup.id][test] = await fn(sup);
+        results[sup.id][test] = await perSupervisor[test](sup);
       } catch (e) {
         results[sup.id][test] = { error: e.message, samples: [], received: [] };
       }

@@ -13,6 +13,7 @@ export interface StackNode {
   readonly host: Host;
   readonly dir: string;
   readonly env: NodeJS.ProcessEnv;
+  /** The supervisor's records (empty when the node was made with `parseRecords: false`). */
   readonly records: LogRecord[];
   supervisor: ChildProcess | undefined;
   /** Starts `kea-knot supervise` with the repository's services.d in the node's namespace; resolves when healthy. */
@@ -30,7 +31,8 @@ export interface StackNode {
  * its own directories (no real /etc or /run touched) and a bin dir holding kea-knot and the
  * reload wrappers, as the image's PATH does.
  */
-export async function stackNode(lan: Lan, name: string, address: string, setupEnv: NodeJS.ProcessEnv): Promise<StackNode> {
+export async function stackNode(lan: Lan, name: string, address: string, setupEnv: NodeJS.ProcessEnv, options: { parseRecords?: boolean } = {}): Promise<StackNode> {
+  const parseRecords = options.parseRecords ?? true;
   const host = await lan.addHost(name, address);
   const dir = await mkdtemp(path.join(tmpdir(), `kk-stack-${name}-`));
   // Knot drops to its own user: it must be able to reach its directories.
@@ -52,9 +54,12 @@ export async function stackNode(lan: Lan, name: string, address: string, setupEn
     async start() {
       const child = lan.spawn(host, [process.execPath, CLI, 'supervise', '--services-dir', path.join(ROOT, 'services.d')], { env });
       node.supervisor = child;
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        try { records.push(JSON.parse(line) as LogRecord); } catch { /* not a record */ }
-      });
+      // Benchmarks read and discard, as they do with daemons started by hand.
+      if (parseRecords) {
+        createInterface({ input: child.stdout! }).on('line', (line) => {
+          try { records.push(JSON.parse(line) as LogRecord); } catch { /* not a record */ }
+        });
+      }
       await until(async () => {
         if (child.exitCode !== null) throw new Error(`the supervisor exited with ${child.exitCode}: ${records.slice(-20).map((r) => r.msg).join('\n')}`);
         return (await node.run(['kea-knot', 'health'])).code === 0;
