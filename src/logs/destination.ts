@@ -16,6 +16,8 @@ export class QueuedDestination {
   #closed = false;
   readonly #onWritten: () => void;
   readonly #idleWaiters = new Set<() => void>();
+  /** Accepted in this turn of the event loop, written together at its end. */
+  #pending: Buffer[] = [];
 
   /** `onWritten` runs after each completed write, when `queuedBytes` has gone down. */
   constructor(fd: number, onWritten: () => void) {
@@ -38,13 +40,26 @@ export class QueuedDestination {
     return this.#queued;
   }
 
-  /** A string is encoded here; a Buffer is taken as it is (the caller must not reuse it). */
+  /**
+   * A string is encoded here; a Buffer is taken as it is (the caller must not reuse it).
+   * What is written in one turn of the event loop (the pipes woken together, the
+   * supervisor's own records) goes out as one write at its end: each write is a trip to
+   * the thread pool and back.
+   */
   write(data: string | Buffer): void {
     if (this.#closed || data.length === 0) return;
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     this.#queued += bytes.length;
-    this.#boom.write(bytes as unknown as string); // sonic-boom's types omit buffer mode
+    if (this.#pending.push(bytes) === 1) setImmediate(this.#writePending);
   }
+
+  readonly #writePending = (): void => {
+    const pending = this.#pending;
+    if (pending.length === 0) return;
+    this.#pending = [];
+    const bytes = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending);
+    this.#boom.write(bytes as unknown as string); // sonic-boom's types omit buffer mode
+  };
 
   /** Resolves once everything queued is written, or after `timeoutMs`. */
   waitIdle(timeoutMs: number): Promise<void> {
@@ -64,6 +79,7 @@ export class QueuedDestination {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#writePending();
     this.#boom.end();
   }
 

@@ -33,25 +33,63 @@ export type ServicePipeOptions = CommonOptions &
 
 /** Bytes asked for by each read of a pipe fd: ~1600 lines of 41 bytes. */
 export const PIPE_READ_BYTES = 64 * 1024;
-/** A read of at least this much comes from a busy writer: rest only PIPE_BUSY_REST_MS. */
-export const PIPE_BUSY_BYTES = 4 * 1024;
-export const PIPE_BUSY_REST_MS = 1;
-/** The rest after a smaller read: a daemon logging a few lines at a time. */
-export const PIPE_QUIET_REST_MS = 20;
+/** A writer that filled this much per millisecond of rest is busy (4 MB/s). */
+export const PIPE_BUSY_BYTES_PER_MS = 4 * 1024;
+/** The longest rest: the most a log line waits in its pipe. */
+export const PIPE_MAX_REST_MS = 100;
 
 /**
- * How long a pipe rests after a read of `nread` bytes into a buffer of `size`: 0 (read
- * again in the next turn of the event loop) after a full read, as more is waiting.
+ * How long a pipe rests after a read of `nread` bytes into a buffer of `size`, given the
+ * rest it took before (`previousMs`, 0 when it had just read a full buffer; start at 1).
  *
- * A writer that filled 4 KiB since the last read may fill the pipe (1 MiB) in ~10 ms at
- * full speed, so it gets 1 ms. Anything slower gets 20 ms: a DHCP server under load
- * writes a line or two per lease, and reading each as it comes costs a wake-up, a read
- * and a write of the output per line (~15 % of a core at 800 leases/s, measured), CPU
- * the daemons need. Lines wait at most 20 ms.
+ * - A full read: 0, read again in the next turn of the event loop, as more is waiting.
+ * - After full reads, or when the writer filled 4 KiB or more per millisecond of the last
+ *   rest: 1 ms, so a writer at full speed (~100 MB/s) does not fill the 1 MiB pipe.
+ * - Otherwise twice the last rest, up to 100 ms. A DHCP server under load writes a line or
+ *   two per lease; each wake-up costs a read and a write of the output whatever it brings,
+ *   and at 20 ms the supervisor still used ~6 % of a core at 1500 leases/s (2.6 % at 100 ms),
+ *   CPU Kea and Knot need on a small machine. A writer that floods after a quiet spell may
+ *   wait up to 100 ms once, until its pipe is read.
  */
-export function pipeRestMs(nread: number, size: number): number {
+export function pipeRestMs(previousMs: number, nread: number, size: number): number {
   if (nread >= size) return 0;
-  return nread >= PIPE_BUSY_BYTES ? PIPE_BUSY_REST_MS : PIPE_QUIET_REST_MS;
+  if (previousMs === 0 || nread >= PIPE_BUSY_BYTES_PER_MS * previousMs) return 1;
+  return Math.min(previousMs * 2, PIPE_MAX_REST_MS);
+}
+
+/**
+ * Rests shared by every pipe: one timer per length wakes all the pipes resting that long
+ * together, so that they are read in one turn of the event loop and their records leave
+ * in one write (the output merges the writes of one turn). A pipe may so rest less than
+ * its length, never more.
+ */
+const resting = new Map<number, { timer: NodeJS.Timeout; wakers: Set<() => void> }>();
+
+function restThenWake(ms: number, wake: () => void): void {
+  let rest = resting.get(ms);
+  if (rest === undefined) {
+    // Not unref'd: while a pipe rests its handle is not reading and would not keep the loop
+    // alive on its own, and the rest of the pipe (and its end of file) must still be read.
+    const wakers = new Set<() => void>();
+    const timer = setTimeout(() => {
+      resting.delete(ms);
+      for (const w of wakers) w();
+    }, ms);
+    rest = { timer, wakers };
+    resting.set(ms, rest);
+  }
+  rest.wakers.add(wake);
+}
+
+/** Takes `wake` out of every rest (the pipe has ended). */
+function cancelRest(wake: () => void): void {
+  for (const [ms, rest] of resting) {
+    rest.wakers.delete(wake);
+    if (rest.wakers.size === 0) {
+      clearTimeout(rest.timer);
+      resting.delete(ms);
+    }
+  }
 }
 
 /**
@@ -116,8 +154,8 @@ export function pipeServiceOutput(options: ServicePipeOptions): void {
 function readPipeFd(fd: number, splitter: LineSplitter, emit: (lines: readonly string[], plain?: PlainLines) => void): void {
   const decoder = new StringDecoder('utf8'); // multibyte characters cut between reads
   const buffer = Buffer.allocUnsafe(PIPE_READ_BYTES);
-  let rest: NodeJS.Timeout | undefined;
   let ended = false;
+  let restMs = 1;
 
   // `onread` is a documented option of new net.Socket([options]); @types/node 20 lists it
   // only for net.connect().
@@ -137,13 +175,9 @@ function readPipeFd(fd: number, splitter: LineSplitter, emit: (lines: readonly s
         emit(lines, first < last ? { from: 1, bytes: chunk.subarray(first + 1, last + 1) } : undefined);
         if (socket.destroyed) return true;
         socket.pause();
-        const restMs = pipeRestMs(nread, buffer.length);
+        restMs = pipeRestMs(restMs, nread, buffer.length);
         if (restMs > 0) {
-          // Not unref'd: while the socket rests its handle is not reading and would not
-          // keep the loop alive on its own, and the rest of the pipe (and its end of file)
-          // must still be read.
-          clearTimeout(rest);
-          rest = setTimeout(wake, restMs);
+          restThenWake(restMs, wake);
         } else {
           // A full read: more is waiting. Read it right after this turn of the event loop,
           // not within it: libuv would otherwise go on reading (up to 32 reads, 2 MiB, ~50k
@@ -164,7 +198,7 @@ function readPipeFd(fd: number, splitter: LineSplitter, emit: (lines: readonly s
   const end = (): void => {
     if (ended) return;
     ended = true;
-    clearTimeout(rest);
+    cancelRest(wake);
     const last = splitter.push(decoder.end()); // an incomplete character becomes U+FFFD
     const tail = splitter.flush();
     if (tail !== undefined) last.push(tail);

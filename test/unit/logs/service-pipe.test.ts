@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { LogHistory, type LogEntry } from '../../../src/logs/history.js';
 import type { LogOutput } from '../../../src/logs/output.js';
-import { PIPE_BUSY_BYTES, PIPE_BUSY_REST_MS, PIPE_QUIET_REST_MS, PIPE_READ_BYTES, pipeRestMs, pipeServiceOutput } from '../../../src/logs/service-pipe.js';
+import { PIPE_BUSY_BYTES_PER_MS, PIPE_MAX_REST_MS, PIPE_READ_BYTES, pipeRestMs, pipeServiceOutput } from '../../../src/logs/service-pipe.js';
 
 function fakeOutput(): { output: LogOutput; batches: { service: string; entries: readonly LogEntry[] }[] } {
   const batches: { service: string; entries: readonly LogEntry[] }[] = [];
@@ -68,12 +68,23 @@ describe('pipeServiceOutput', () => {
 });
 
 describe('pipeRestMs', () => {
-  it('reads again at once after a full read, soon after a big one, later after a small one', () => {
-    expect(pipeRestMs(PIPE_READ_BYTES, PIPE_READ_BYTES)).toBe(0);
-    expect(pipeRestMs(PIPE_READ_BYTES - 1, PIPE_READ_BYTES)).toBe(PIPE_BUSY_REST_MS);
-    expect(pipeRestMs(PIPE_BUSY_BYTES, PIPE_READ_BYTES)).toBe(PIPE_BUSY_REST_MS);
-    expect(pipeRestMs(PIPE_BUSY_BYTES - 1, PIPE_READ_BYTES)).toBe(PIPE_QUIET_REST_MS);
-    expect(pipeRestMs(1, PIPE_READ_BYTES)).toBe(PIPE_QUIET_REST_MS);
-    expect(PIPE_BUSY_REST_MS).toBeLessThan(PIPE_QUIET_REST_MS);
+  const size = PIPE_READ_BYTES;
+  it('reads again at once after a full read, then rests 1 ms', () => {
+    expect(pipeRestMs(64, size, size)).toBe(0);
+    expect(pipeRestMs(0, size - 1, size)).toBe(1);
+    expect(pipeRestMs(0, 1, size)).toBe(1);
+  });
+
+  it('rests 1 ms while the writer fills 4 KiB or more per millisecond of rest', () => {
+    expect(pipeRestMs(1, PIPE_BUSY_BYTES_PER_MS, size)).toBe(1);
+    expect(pipeRestMs(8, 8 * PIPE_BUSY_BYTES_PER_MS, size)).toBe(1);
+  });
+
+  it('doubles the rest of a slower writer, up to the longest', () => {
+    const rests: number[] = [];
+    for (let ms = 1; rests.length < 9; ) rests.push((ms = pipeRestMs(ms, 200, size)));
+    expect(rests).toEqual([2, 4, 8, 16, 32, 64, PIPE_MAX_REST_MS, PIPE_MAX_REST_MS, PIPE_MAX_REST_MS]);
+    // 50 KiB in 100 ms is 0.5 KiB/ms: still a slow writer.
+    expect(pipeRestMs(PIPE_MAX_REST_MS, 50 * 1024, size)).toBe(PIPE_MAX_REST_MS);
   });
 });
