@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { constants, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { constants, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -133,6 +133,34 @@ describe.skipIf(!hasKoffi)('service output through real pipes', () => {
     sup = await inProcessSupervisor({ 'missing.yaml': 'name: missing\ncommand: [/nonexistent/program]\nbackoff: {max_crashes: 1}\n' });
     await sup.until('missing', 'failed');
     await expect.poll(() => pipeFds(), { timeout: 2000 }).toBe(before);
+  });
+
+  it("writes to a pipe through a non-blocking description of its own, leaving the fd's own blocking", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kk-fifo-'));
+    try {
+      const fifo = join(dir, 'fifo');
+      execFileSync('mkfifo', [fifo]);
+      const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+      const writeFd = openSync(fifo, 'w');
+      const fdsOnFifo = (): number[] => readdirSync('/proc/self/fd').map(Number).filter((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`) === fifo; } catch { return false; } });
+      const flags = (fd: number): number => parseInt(/^flags:\s+(\d+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8);
+      const output = createLogOutput({ format: 'json', level: 'info', fd: writeFd, growPipe: false });
+      const own = fdsOnFifo().filter((fd) => fd !== readFd && fd !== writeFd);
+      expect(own).toHaveLength(1);
+      expect(flags(own[0]!) & constants.O_NONBLOCK).toBe(constants.O_NONBLOCK);
+      expect(flags(writeFd) & constants.O_NONBLOCK).toBe(0);
+
+      output.writeServiceLines('knot', [{ time: 1, stream: 'stdout', level: 30, msg: 'through the pipe' }]);
+      await output.flush(2000);
+      const buffer = Buffer.alloc(4096);
+      expect(buffer.toString('utf8', 0, readSync(readFd, buffer))).toBe('{"level":30,"time":1,"service":"knot","stream":"stdout","msg":"through the pipe"}\n');
+      output.close();
+      // Both write ends are closed: ours and the one handed over.
+      await expect.poll(() => fdsOnFifo(), { timeout: 2000 }).toEqual([readFd]);
+      closeSync(readFd);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("grows the supervisor's own stdout to PIPE_BYTES when it is a pipe or FIFO", async () => {
