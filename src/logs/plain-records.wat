@@ -13,7 +13,7 @@
   (func (export "format")
     (param $in i32) (param $end i32) (param $lines i32) (param $ids i32) (param $table i32) (param $out i32)
     (result i32)
-    (local $k i32) (local $entry i32) (local $len i32) (local $b i32)
+    (local $k i32) (local $entry i32) (local $len i32) (local $b i32) (local $x i64) (local $t i64)
     (block $done
       (loop $line
         (br_if $done (i32.ge_u (local.get $k) (local.get $lines)))
@@ -23,6 +23,31 @@
         (local.set $len (i32.load offset=4 (local.get $entry)))
         (memory.copy (local.get $out) (i32.load (local.get $entry)) (local.get $len))
         (local.set $out (i32.add (local.get $out) (local.get $len)))
+        ;; Eight bytes at a time while a word holds no newline and nothing to check closer
+        ;; (a byte under 0x20, '"', '\\', 0x7f or over): then byte by byte to the newline.
+        ;; "Has a zero byte" of x ^ c is (t - 0x01..) & ~t & 0x80.. with t = x ^ c (exact as
+        ;; a yes/no answer; a false alarm would only send the word to the byte loop).
+        (block $bytes
+          (loop $word
+            (br_if $bytes (i32.gt_u (i32.add (local.get $in) (i32.const 8)) (local.get $end)))
+            (local.set $x (i64.load (local.get $in)))
+            (br_if $bytes (i64.ne (i64.const 0) (i64.or
+              (i64.or
+                (i64.and (i64.and (i64.sub (local.tee $t (i64.xor (local.get $x) (i64.const 0x0a0a0a0a0a0a0a0a))) (i64.const 0x0101010101010101)) (i64.xor (local.get $t) (i64.const -1))) (i64.const 0x8080808080808080))
+                (i64.and  ;; a byte under 0x20
+                  (i64.and (i64.sub (local.get $x) (i64.const 0x2020202020202020)) (i64.xor (local.get $x) (i64.const -1)))
+                  (i64.const 0x8080808080808080)))
+              (i64.or
+                (i64.or
+                  (i64.and (i64.and (i64.sub (local.tee $t (i64.xor (local.get $x) (i64.const 0x2222222222222222))) (i64.const 0x0101010101010101)) (i64.xor (local.get $t) (i64.const -1))) (i64.const 0x8080808080808080))
+                  (i64.and (i64.and (i64.sub (local.tee $t (i64.xor (local.get $x) (i64.const 0x5c5c5c5c5c5c5c5c))) (i64.const 0x0101010101010101)) (i64.xor (local.get $t) (i64.const -1))) (i64.const 0x8080808080808080)))
+                (i64.or
+                  (i64.and (i64.and (i64.sub (local.tee $t (i64.xor (local.get $x) (i64.const 0x7f7f7f7f7f7f7f7f))) (i64.const 0x0101010101010101)) (i64.xor (local.get $t) (i64.const -1))) (i64.const 0x8080808080808080))
+                  (i64.and (local.get $x) (i64.const 0x8080808080808080)))))))
+            (i64.store (local.get $out) (local.get $x))
+            (local.set $in (i32.add (local.get $in) (i32.const 8)))
+            (local.set $out (i32.add (local.get $out) (i32.const 8)))
+            (br $word)))
         (block $eol
           (loop $byte
             (if (i32.ge_u (local.get $in) (local.get $end)) (then (return (i32.const -1))))

@@ -37,6 +37,18 @@ describe('plainRecordsBuffer', () => {
     expect(plainRecordsBuffer('"s"', lines, 3, new Uint8Array(0))).toBeUndefined(); // nothing from `from` on
   });
 
+  it('finds a character to escape wherever it is in a line (it checks eight bytes at a time)', () => {
+    for (let at = 0; at < 20; at += 1) {
+      const around = (c: string): LogEntry[] => [entry('before'), entry(`${'a'.repeat(at)}${c}${'b'.repeat(at % 9)}`), entry('after')];
+      const plain = around('~');
+      expect(plainRecordsBuffer('"s"', plain, 0, bytesOf(plain))?.equals(serviceRecordsBuffer('"s"', plain)), `plain, at ${at}`).toBe(true);
+      for (const odd of ['"', '\\', '\t', '\u0000', '\u001f', '\u007f', 'é']) {
+        const lines = around(odd);
+        expect(plainRecordsBuffer('"s"', lines, 0, bytesOf(lines)), `${JSON.stringify(odd)} at ${at}`).toBeUndefined();
+      }
+    }
+  });
+
   it('gives up past 8 distinct prefixes, and grows its memory for big batches', () => {
     const many = Array.from({ length: 9 }, (_, i) => entry('x', 30, 1714564800000 + i));
     expect(plainRecordsBuffer('"s"', many, 0, bytesOf(many))).toBeUndefined();
