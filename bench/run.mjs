@@ -13,8 +13,8 @@
 //   BENCH_STOP_SETTLE_MS       1500   the 5 services have run this long before SIGTERM
 //   BENCH_IDLE_SECONDS         60     idle CPU window
 //   BENCH_IDLE_SETTLE_SECONDS  20     wait after the services are up before RSS and idle CPU
-//   BENCH_LOG_LINES            2000000  lines written by the log fixture
-//   BENCH_LOG_RUNS             3      log throughput runs per supervisor (median reported)
+//   BENCH_LOG_LINES            10000000 lines written by the log fixture (~4 s: steady state, past JIT warm-up)
+//   BENCH_LOG_RUNS             5      log throughput runs per supervisor, alternating (median reported)
 //   BENCH_LOG_NAP_US           200    the counter's nap after draining the pipe (0 = none)
 //   BENCH_KEA_KNOT_RESET_AFTER 0s     backoff.reset_after in kea-knot's respawn test only ('' = default)
 //   BENCH_KEA_KNOT_MAX_CRASHES 1000   backoff.max_crashes in kea-knot's respawn test only ('' = default)
@@ -55,8 +55,8 @@ const cfg = {
   stopSettleMs: intEnv('BENCH_STOP_SETTLE_MS', 1500),
   idleSeconds: intEnv('BENCH_IDLE_SECONDS', 60),
   idleSettleSeconds: intEnv('BENCH_IDLE_SETTLE_SECONDS', 20),
-  logLines: intEnv('BENCH_LOG_LINES', 2_000_000),
-  logRuns: intEnv('BENCH_LOG_RUNS', 3),
+  logLines: intEnv('BENCH_LOG_LINES', 10_000_000),
+  logRuns: intEnv('BENCH_LOG_RUNS', 5),
   logNapUs: intEnv('BENCH_LOG_NAP_US', 200),
   keaKnotResetAfter: process.env.BENCH_KEA_KNOT_RESET_AFTER ?? '0s',
   keaKnotMaxCrashes: process.env.BENCH_KEA_KNOT_MAX_CRASHES ?? '1000',
