@@ -18,6 +18,23 @@ const hasKoffi = tryLoadLibc() !== undefined;
 const ownFds = (): string[] => readdirSync('/proc/self/fd').map((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`); } catch { return ''; } });
 const pipeFds = (): number => ownFds().filter((target) => target.startsWith('pipe:')).length;
 
+/** A FIFO in a temp dir, open for reading (non-blocking) and writing; the write end is the caller's to close. */
+async function withFifo(use: (fifo: string, readFd: number, writeFd: number) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'kk-fifo-'));
+  try {
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      await use(fifo, readFd, openSync(fifo, 'w'));
+    } finally {
+      closeSync(readFd);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 let sup: InProcess | undefined;
 afterEach(async () => { await sup?.cleanup(); sup = undefined; });
 
@@ -135,13 +152,8 @@ describe.skipIf(!hasKoffi)('service output through real pipes', () => {
     await expect.poll(() => pipeFds(), { timeout: 2000 }).toBe(before);
   });
 
-  it("writes to a pipe through a non-blocking description of its own, leaving the fd's own blocking", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kk-fifo-'));
-    try {
-      const fifo = join(dir, 'fifo');
-      execFileSync('mkfifo', [fifo]);
-      const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-      const writeFd = openSync(fifo, 'w');
+  it("writes to a pipe through a non-blocking description of its own, leaving the fd's own blocking", () =>
+    withFifo(async (fifo, readFd, writeFd) => {
       const fdsOnFifo = (): number[] => readdirSync('/proc/self/fd').map(Number).filter((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`) === fifo; } catch { return false; } });
       const flags = (fd: number): number => parseInt(/^flags:\s+(\d+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8);
       const output = createLogOutput({ format: 'json', level: 'info', fd: writeFd, growPipe: false });
@@ -157,28 +169,15 @@ describe.skipIf(!hasKoffi)('service output through real pipes', () => {
       output.close();
       // Both write ends are closed: ours and the one handed over.
       await expect.poll(() => fdsOnFifo(), { timeout: 2000 }).toEqual([readFd]);
-      closeSync(readFd);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it("grows the supervisor's own stdout to PIPE_BYTES when it is a pipe or FIFO", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kk-fifo-'));
-    try {
-      const fifo = join(dir, 'fifo');
-      execFileSync('mkfifo', [fifo]);
-      const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-      const writeFd = openSync(fifo, 'w');
+  it("grows the supervisor's own stdout to PIPE_BYTES when it is a pipe or FIFO", () =>
+    withFifo(async (_fifo, readFd, writeFd) => {
       const libc = tryLoadLibc()!;
       expect(libc.fcntl(writeFd, F_GETPIPE_SZ)).toBeLessThan(PIPE_BYTES);
       const output = createLogOutput({ format: 'json', level: 'info', fd: writeFd });
       expect(libc.fcntl(readFd, F_GETPIPE_SZ)).toBe(PIPE_BYTES);
       output.close();
       await output.flush(1000);
-      closeSync(readFd);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 });
