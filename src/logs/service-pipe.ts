@@ -47,7 +47,7 @@ export const PIPE_MAX_REST_MS = 100;
  *   rest: 1 ms, so a writer at full speed (~100 MB/s) does not fill the 1 MiB pipe.
  * - Otherwise twice the last rest, up to 100 ms. A DHCP server under load writes a line or
  *   two per lease; each wake-up costs a read and a write of the output whatever it brings,
- *   and at 20 ms the supervisor still used ~6 % of a core at 1500 leases/s (2.6 % at 100 ms),
+ *   and at 20 ms the supervisor still used ~6 % of a core at 1500 leases/s (~3 % at 100 ms),
  *   CPU Kea and Knot need on a small machine. A writer that floods after a quiet spell may
  *   wait up to 100 ms once, until its pipe is read.
  */
