@@ -1,4 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { byLine, byMsg, pidAlive, startSupervisor, svc, type SupervisorHandle } from '../../helpers/supervisor-process.js';
@@ -85,21 +86,26 @@ describe('kea-knot supervise with fixture services', () => {
   });
 
   it('waits on unix socket, tcp and command probes', async () => {
-    const sock = '/tmp/kk-probe-' + process.pid + '.sock';
-    run = await startSupervisor({
-      'sock.yaml': `name: sock\ncommand: [python3, -c, "import socket,time,os\\ntime.sleep(0.3)\\ns=socket.socket(socket.AF_UNIX)\\ns.bind('${sock}')\\ns.listen()\\ntime.sleep(60)"]\nready: {socket: ${sock}}\n`,
-      'tcp.yaml': 'name: tcp\ncommand: [python3, -c, "import socket,time\\ntime.sleep(0.3)\\ns=socket.socket()\\ns.bind((\'127.0.0.1\',0))\\ns.listen()\\nopen(\'/tmp/kk-probe-port-' + process.pid + '\',\'w\').write(str(s.getsockname()[1]))\\ntime.sleep(60)"]\nready: {command: [sh, -c, "test -s /tmp/kk-probe-port-' + process.pid + '"]}\n',
-    });
-    await run.waitFor(byMsg('sock', /is ready/));
-    await run.waitFor(byMsg('tcp', /is ready/));
-    const port = await readFile(`/tmp/kk-probe-port-${process.pid}`, 'utf8');
-    await run.cleanup();
-    run = await startSupervisor({
-      'tcpsrv.yaml': `name: tcpsrv\ncommand: [python3, -c, "import socket,time\\ntime.sleep(0.3)\\ns=socket.socket()\\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\\ns.bind(('127.0.0.1',${port}))\\ns.listen()\\ntime.sleep(60)"]\nready: {tcp: "127.0.0.1:${port}"}\n`,
-    });
-    const ready = await run.waitFor(byMsg('tcpsrv', /is ready/));
-    expect(ready.state).toBe('ready');
-    await writeFile(`/tmp/kk-probe-port-${process.pid}`, '');
+    const dir = await mkdtemp(path.join(tmpdir(), 'kk-probe-'));
+    try {
+      const sock = path.join(dir, 'probe.sock');
+      const portFile = path.join(dir, 'port');
+      run = await startSupervisor({
+        'sock.yaml': `name: sock\ncommand: [python3, -c, "import socket,time,os\\ntime.sleep(0.3)\\ns=socket.socket(socket.AF_UNIX)\\ns.bind('${sock}')\\ns.listen()\\ntime.sleep(60)"]\nready: {socket: ${sock}}\n`,
+        'tcp.yaml': 'name: tcp\ncommand: [python3, -c, "import socket,time\\ntime.sleep(0.3)\\ns=socket.socket()\\ns.bind((\'127.0.0.1\',0))\\ns.listen()\\nopen(\'' + portFile + '\',\'w\').write(str(s.getsockname()[1]))\\ntime.sleep(60)"]\nready: {command: [sh, -c, "test -s ' + portFile + '"]}\n',
+      });
+      await run.waitFor(byMsg('sock', /is ready/));
+      await run.waitFor(byMsg('tcp', /is ready/));
+      const port = await readFile(portFile, 'utf8');
+      await run.cleanup();
+      run = await startSupervisor({
+        'tcpsrv.yaml': `name: tcpsrv\ncommand: [python3, -c, "import socket,time\\ntime.sleep(0.3)\\ns=socket.socket()\\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\\ns.bind(('127.0.0.1',${port}))\\ns.listen()\\ntime.sleep(60)"]\nready: {tcp: "127.0.0.1:${port}"}\n`,
+      });
+      const ready = await run.waitFor(byMsg('tcpsrv', /is ready/));
+      expect(ready.state).toBe('ready');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('does not start a service whose check fails and shows the checker output', async () => {
