@@ -97,18 +97,15 @@ export class ServiceMachine {
     if (event.code !== null || event.signal !== null) this.lastExit = { code: event.code, signal: event.signal, at: now };
     if (this.state === 'stopping') return this.enter('stopped', []);
     if (this.state !== 'starting' && this.state !== 'ready') return [];
-    if (event.reason !== undefined) this.lastError = event.reason;
 
     const readyFor = this.state === 'ready' && this.readyAt !== undefined ? now - this.readyAt : 0;
     this.readyAt = undefined;
     const clean = event.code === 0 && event.reason === undefined;
+    // This run's failure, never an earlier one's (a oneshot is never ready, which clears it).
+    if (!clean) this.lastError = event.reason ?? describeExit(event);
     if (clean && this.policy.type === 'oneshot') return this.enter('exited', []);
     const restart = this.policy.restart === 'always' || (this.policy.restart === 'on-failure' && !clean);
-    if (!restart) {
-      if (!clean) this.lastError ??= describeExit(event);
-      return this.enter(clean ? 'exited' : 'failed', []);
-    }
-    if (!clean) this.lastError = event.reason ?? describeExit(event);
+    if (!restart) return this.enter(clean ? 'exited' : 'failed', []);
 
     const { backoff } = this.policy;
     // Ready for reset_after means it had recovered: earlier crashes no longer count.

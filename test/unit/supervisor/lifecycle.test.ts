@@ -146,6 +146,17 @@ describe('ServiceMachine', () => {
     expect(satisfiesDependents('starting', 'longrun')).toBe(false);
   });
 
+  it("a failure reports its own cause, not an earlier run's", () => {
+    const { m } = machine('type: oneshot\nrestart: never\n');
+    m.dispatch({ type: 'start' });
+    m.dispatch({ type: 'ended', code: null, signal: null, reason: 'check of svc failed' });
+    expect(m.lastError).toBe('check of svc failed');
+    m.dispatch({ type: 'start' });
+    m.dispatch({ type: 'ended', code: 3, signal: null });
+    expect(m.state).toBe('failed');
+    expect(m.lastError).toBe('exited with code 3');
+  });
+
   it('a failed check counts as a crash even with exit code unknown', () => {
     const { m } = machine();
     m.dispatch({ type: 'start' });
