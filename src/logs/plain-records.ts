@@ -61,7 +61,6 @@ function ensureMemory(bytes: number): void {
 export function plainRecordsBuffer(serviceJson: string, entries: readonly LogEntry[], from: number, lines: Uint8Array): Buffer | undefined {
   const n = entries.length - from;
   if (n <= 0) return undefined;
-  const head = serviceRecordsBuffer(serviceJson, entries.slice(0, from));
 
   // One prefix per distinct level, time and stream, in the order they come.
   const prefixes: Buffer[] = [];
@@ -83,6 +82,7 @@ export function plainRecordsBuffer(serviceJson: string, entries: readonly LogEnt
     ids[i] = id;
   }
 
+  const head = serviceRecordsBuffer(serviceJson, entries.slice(0, from));
   let longest = 0;
   let prefixBytes = 0;
   for (const prefix of prefixes) {

@@ -37,8 +37,8 @@ let scratch = Buffer.allocUnsafe(256 * 1024);
 
 /**
  * The same bytes as Buffer.from(serviceRecordsJson(...)), written straight into a buffer
- * at a third of the cost: one encoded prefix per run of entries with the same level, time
- * and stream, then each message copied a character at a time while it is printable ASCII
+ * (~165 ns a line here, against ~300 with one buf.write per string): one encoded prefix
+ * per run of entries with the same level, time and stream, then each message copied a character at a time while it is printable ASCII
  * with nothing to escape (the usual case). A message that is not goes through
  * JSON.stringify, over what was copied of it.
  */
