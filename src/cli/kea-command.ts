@@ -1,20 +1,17 @@
 import { ExitCode, KeaKnotError } from '../errors.js';
-import { keaCommand, waitForUdpPort } from '../kea/control.js';
+import { keaCommand } from '../kea/control.js';
 import { parseFlags } from './usage.js';
 
-export const keaCommandHelp = `Usage: kea-knot kea-command --socket PATH [--verify-port N] COMMAND [JSON-ARGUMENTS]
+export const keaCommandHelp = `Usage: kea-knot kea-command --socket PATH COMMAND [JSON-ARGUMENTS]
 
 Sends COMMAND (e.g. config-reload, status-get, ha-heartbeat) to a Kea daemon's unix
 control socket, prints the answer's text (or its arguments as JSON) and exits 0 when Kea
-answers result 0, 1 otherwise. With --verify-port, after a successful command also waits
-up to 3 s for the daemon to hold a UDP socket on that port (67 for DHCPv4, 547 for
-DHCPv6), and fails if it does not: a failed reload can close every DHCP socket.
-Services use it as their reload command: kea-knot kea-command --socket S config-reload.`;
+answers result 0, 1 otherwise. (Services reload Kea with \`reload: {kea_command: ...}\`,
+which the supervisor sends itself and follows with the DHCP port check.)`;
 
 export async function keaCommandCli(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags('kea-command', args, {
     socket: { type: 'string' },
-    'verify-port': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   }, true);
   if (values.help) {
@@ -34,15 +31,6 @@ export async function keaCommandCli(args: string[]): Promise<number> {
   if (answer.result !== 0) {
     process.stderr.write(`Kea refused ${command} (result ${answer.result}): ${answer.text ?? ''}\n`);
     return ExitCode.failure;
-  }
-  if (values['verify-port'] !== undefined) {
-    const port = Number(values['verify-port']);
-    const status = await keaCommand(values.socket, 'status-get');
-    const pid = Number(status.arguments?.pid);
-    if (!(await waitForUdpPort(pid, port))) {
-      process.stderr.write(`after ${command}, Kea (pid ${pid}) holds no socket on UDP port ${port}: it is not serving DHCP; fix its configuration and restart it\n`);
-      return ExitCode.failure;
-    }
   }
   process.stdout.write(`${shown}\n`);
   return ExitCode.ok;

@@ -16,14 +16,14 @@ export function keaCommand(socketPath: string, command: string, args?: Record<st
   return new Promise((resolve, reject) => {
     const socket = connect({ path: socketPath });
     let text = '';
+    let answer: unknown; // set once `text` parses: the whole reply is in
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new KeaKnotError('E_UNAVAILABLE', `Kea did not answer "${command}" on ${socketPath} within ${timeoutMs} ms`));
     }, timeoutMs);
     const finish = () => {
       clearTimeout(timer);
-      let answer: unknown;
-      try { answer = JSON.parse(text); } catch {
+      if (answer === undefined) {
         reject(new KeaKnotError('E_IO', `Kea sent a reply to "${command}" on ${socketPath} that is not JSON: ${text.slice(0, 200)}`));
         return;
       }
@@ -34,7 +34,10 @@ export function keaCommand(socketPath: string, command: string, args?: Record<st
     socket.on('connect', () => socket.write(JSON.stringify({ command, ...(args ? { arguments: args } : {}) })));
     socket.on('data', (chunk: string) => {
       text += chunk;
-      try { JSON.parse(text); socket.end(); } catch { /* incomplete yet */ }
+      // Kea may not close first: a reply that parses is complete. Tried only when a chunk
+      // ends as a document would, so a big reply is not parsed again at every chunk.
+      if (!/[}\]]\s*$/.test(chunk)) return;
+      try { answer = JSON.parse(text); socket.end(); } catch { /* incomplete yet */ }
     });
     socket.on('end', finish);
     socket.on('error', (error: NodeJS.ErrnoException) => {
@@ -64,7 +67,7 @@ function udpInodes(port: number): Set<string> {
  * old config but closes every DHCP socket while status-get still says all is well, so
  * this is the check that DHCP is really being served.
  */
-export function holdsUdpPort(pid: number, port: number): boolean {
+function holdsUdpPort(pid: number, port: number): boolean {
   const inodes = udpInodes(port);
   if (inodes.size === 0) return false;
   let fds: string[];
