@@ -108,11 +108,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
   route('/v1/services', { GET: async () => ({ services: await supervisor.statusWithHa() }) });
   route('/v1/services/:name', {
-    GET: async (request) => {
-      const runner = supervisor.runner(name(request));
-      const ha = await runner.ha();
-      return ha === undefined ? runner.status() : { ...runner.status(), ha };
-    },
+    GET: (request) => supervisor.runner(name(request)).statusWithHa(),
   });
   route('/v1/services/:name/:action', {
     POST: async (request) => {

@@ -42,6 +42,10 @@ export function createMetrics(supervisor: Supervisor, output: LogOutput): Metric
 function buildRegistry(promClient: typeof import('prom-client'), supervisor: Supervisor, output: LogOutput): Registry {
   const { Gauge, Registry } = promClient;
   const registry = new Registry();
+  // The two HA gauges are collected together (prom-client collects all at once): one
+  // status-get per Kea daemon a scrape, shared by both.
+  let haScrape: ReturnType<Supervisor['statusWithHa']> | undefined;
+  const haStatus = () => (haScrape ??= supervisor.statusWithHa().finally(() => { haScrape = undefined; }));
   const each = (gauge: Gauge<string>, value: (s: ReturnType<Supervisor['status']>[number]) => number | null) => {
     gauge.reset();
     for (const status of supervisor.status()) {
@@ -74,7 +78,7 @@ function buildRegistry(promClient: typeof import('prom-client'), supervisor: Sup
     name: 'kea_knot_ha_state', help: "1 for the HA state each Kea daemon is in (absent without HA); partner: what it believes of its partner", labelNames: ['service', 'state', 'partner'], registers: [registry],
     async collect() {
       this.reset();
-      for (const status of await supervisor.statusWithHa()) {
+      for (const status of await haStatus()) {
         if (status.ha) this.set({ service: status.name, state: status.ha.state, partner: status.ha.partner.state ?? 'unknown' }, 1);
       }
     },
@@ -83,7 +87,7 @@ function buildRegistry(promClient: typeof import('prom-client'), supervisor: Sup
     name: 'kea_knot_ha_serving', help: '1 while the Kea daemon serves DHCP in its HA state, 0 while it waits, syncs or is terminated', labelNames: ['service'], registers: [registry],
     async collect() {
       this.reset();
-      for (const status of await supervisor.statusWithHa()) if (status.ha) this.set({ service: status.name }, Number(status.ha.serving));
+      for (const status of await haStatus()) if (status.ha) this.set({ service: status.name }, Number(status.ha.serving));
     },
   });
   new Gauge({

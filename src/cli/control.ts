@@ -3,8 +3,7 @@ import { socketFrom } from '../client/socket.js';
 import { ExitCode, KeaKnotError } from '../errors.js';
 import type { LogEntry } from '../logs/history.js';
 import { formatDuration } from '../services/duration.js';
-import type { ServiceStatus } from '../supervisor/runner.js';
-import type { HaView } from '../kea/ha-status.js';
+import type { ServiceStatus, StatusWithHa } from '../supervisor/runner.js';
 import { failure, reloadService } from './api-command.js';
 import { parseFlags } from './usage.js';
 
@@ -29,8 +28,6 @@ function describeLastExit(s: ServiceStatus): string {
   if (!s.lastExit) return '-';
   return s.lastExit.signal ?? `code ${s.lastExit.code}`;
 }
-
-type StatusWithHa = ServiceStatus & { ha?: HaView | null };
 
 function describeHa(s: StatusWithHa): string {
   if (!s.ha) return '-';

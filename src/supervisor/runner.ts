@@ -36,6 +36,9 @@ export interface ReloadOutcome {
   readonly at: number;
 }
 
+/** A status with the HA view of a Kea daemon that has one (null: it runs no HA). */
+export type StatusWithHa = ServiceStatus & { ha?: HaView | null };
+
 export interface ServiceStatus {
   readonly name: string;
   readonly type: 'longrun' | 'oneshot';
@@ -130,6 +133,12 @@ export class ServiceRunner extends EventEmitter<{ state: [ServiceState] }> {
     const socket = this.spec.kea_control_socket;
     if (socket === undefined || this.state !== 'ready') return undefined;
     return readHaStatus(socket).catch(() => undefined);
+  }
+
+  /** status(), with the HA view when ha() gives one. */
+  async statusWithHa(): Promise<StatusWithHa> {
+    const ha = await this.ha();
+    return ha === undefined ? this.status() : { ...this.status(), ha };
   }
 
   /** Runs `operation` after every operation queued before it on this service. */

@@ -8,8 +8,7 @@ import { enabledDependencies, type ServiceSet } from '../services/load.js';
 import type { ServiceSpec } from '../services/schema.js';
 import { systemClock, type Clock } from './clock.js';
 import { satisfiesDependents } from './lifecycle.js';
-import { ServiceRunner, type ReloadOutcome, type ServiceStatus } from './runner.js';
-import type { HaView } from '../kea/ha-status.js';
+import { ServiceRunner, type ReloadOutcome, type ServiceStatus, type StatusWithHa } from './runner.js';
 
 export interface SupervisorOptions {
   readonly output: LogOutput;
@@ -77,22 +76,15 @@ export class Supervisor extends EventEmitter<{ shutdown: [number] }> {
     const reasons = [...this.runnerMap.values()]
       .filter((r) => r.spec.enabled && !satisfiesDependents(r.state, r.spec.type))
       .map((r) => `${r.spec.name} is ${r.state}${r.machine.lastError ? `: ${r.machine.lastError}` : ''}`);
-    for (const [name, ha] of await this.haViews()) {
+    for (const { name, ha } of await this.statusWithHa()) {
       if (ha && !ha.serving) reasons.push(`${name} is not serving DHCP: HA state ${ha.state}`);
     }
     return { ready: reasons.length === 0, reasons };
   }
 
-  /** Every service's status, with the HA view of the Kea daemons that have one. */
-  async statusWithHa(): Promise<(ServiceStatus & { ha?: HaView | null })[]> {
-    const views = await this.haViews();
-    return this.status().map((status) => (views.has(status.name) ? { ...status, ha: views.get(status.name) ?? null } : status));
-  }
-
-  /** HA views of the ready Kea daemons, asked concurrently. */
-  private async haViews(): Promise<Map<string, HaView | null>> {
-    const entries = await Promise.all([...this.runnerMap.values()].map(async (r) => [r.spec.name, await r.ha()] as const));
-    return new Map(entries.filter((entry): entry is readonly [string, HaView | null] => entry[1] !== undefined));
+  /** Every service's status, with the HA view of the Kea daemons that have one (asked concurrently). */
+  statusWithHa(): Promise<StatusWithHa[]> {
+    return Promise.all([...this.runnerMap.values()].map((runner) => runner.statusWithHa()));
   }
 
   /** Reloads every enabled service that has a reload method, one outcome (or error) each. */
