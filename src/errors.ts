@@ -6,7 +6,6 @@ export type ErrorCode =
   | 'E_CONFIG' // services.d or settings are invalid
   | 'E_USAGE' // bad command-line arguments
   | 'E_CHECK_FAILED' // a service's check command refused its config
-  | 'E_SPAWN' // a command could not be started
   | 'E_READINESS' // a readiness probe gave up
   | 'E_STATE' // an operation that the service's current state does not allow
   | 'E_NOT_FOUND' // no such service

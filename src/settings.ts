@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_SOCKET } from './client/api-client.js';
 import { KeaKnotError } from './errors.js';
+import { HOST_PORT } from './host-port.js';
 
 /** Every environment variable the supervisor reads, with its default; --help prints this table. */
 export const SETTINGS = {
@@ -23,7 +24,7 @@ const settingsSchema = z.strictObject({
   logQueueBytes: z.coerce.number().int().min(64 * 1024, 'must be at least 65536'),
   socket: z.string().min(1).refine((text) => text.startsWith('/'), 'must be an absolute path'),
   socketGroup: optional.pipe(z.string().regex(/^\d+$/, 'must be a numeric group id').transform(Number).optional()),
-  apiListen: optional.pipe(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):\d{1,5}$/, 'write host:port, e.g. 0.0.0.0:8053').optional()),
+  apiListen: optional.pipe(z.string().regex(HOST_PORT, 'write host:port, e.g. 0.0.0.0:8053').optional()),
   apiTokenFile: optional,
 }).superRefine((value, ctx) => {
   if (value.apiListen !== undefined && value.apiTokenFile === undefined) {

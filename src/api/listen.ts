@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { KeaKnotError } from '../errors.js';
+import { parseHostPort } from '../host-port.js';
 
 /** Whether something accepts connections on the unix socket. */
 function socketAnswers(socketPath: string): Promise<boolean> {
@@ -38,8 +39,5 @@ export async function listenUnix(app: FastifyInstance, socketPath: string, group
 
 /** The optional TCP listener; the app given must require a token. */
 export async function listenTcp(app: FastifyInstance, address: string): Promise<void> {
-  const at = address.lastIndexOf(':');
-  const host = address.slice(0, at).replace(/^\[|\]$/g, '');
-  const port = Number(address.slice(at + 1));
-  await app.listen({ host, port });
+  await app.listen(parseHostPort(address));
 }

@@ -38,7 +38,7 @@ export function stoppable(deps: DependencyMap, running: ReadonlySet<string>): st
   return [...running].filter((name) => ![...running].some((other) => (deps.get(other) ?? []).includes(name)));
 }
 
-/** A full start order, layer by layer (each layer may start in parallel); for display and tests. */
+/** A full start order, layer by layer (each layer may start in parallel); the readable statement of start order in tests. */
 export function startLayers(deps: DependencyMap): string[][] {
   const layers: string[][] = [];
   const placed = new Set<string>();

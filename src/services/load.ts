@@ -7,7 +7,7 @@ import { findCycle } from './graph.js';
 import { interpolateTree, type Environment } from './interpolate.js';
 import { crossFieldProblems, serviceFileSchema, toSpec, type ServiceSpec } from './schema.js';
 
-/** A loaded services.d: every service (enabled or not) and the start dependencies among the enabled. */
+/** A loaded services.d: every service, enabled or not (enabledDependencies() gives the start dependencies). */
 export interface ServiceSet {
   readonly dir: string;
   readonly services: readonly ServiceSpec[];

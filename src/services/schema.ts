@@ -1,6 +1,7 @@
 import { constants as osConstants } from 'node:os';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { HOST_PORT } from '../host-port.js';
 
 /** A duration written with a unit ("500ms", "10s", "2m"), as milliseconds. */
 const duration = z.string().transform((text, ctx) => {
@@ -60,7 +61,7 @@ const ready = z.strictObject({
   /** A unix socket that accepts a connection. */
   socket: z.string().min(1).optional(),
   /** A TCP port that accepts a connection. */
-  tcp: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s\[\]]+):\d{1,5}$/, 'write host:port, e.g. 127.0.0.1:53 or [::1]:53').optional(),
+  tcp: z.string().regex(HOST_PORT, 'write host:port, e.g. 127.0.0.1:53 or [::1]:53').optional(),
   /** A command that exits 0 once the service is ready. */
   command: argv.optional(),
   /** A regular expression matched against each line the service writes. */

@@ -4,6 +4,7 @@ import { KeaKnotError } from '../errors.js';
 import type { LogEntry } from '../logs/history.js';
 import type { ReadyProbe } from '../services/schema.js';
 import { runCommand } from './run-command.js';
+import { parseHostPort } from '../host-port.js';
 
 export interface ProbeContext {
   readonly service: string;
@@ -23,11 +24,6 @@ function connects(options: { path: string } | { host: string; port: number }, ti
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
   });
-}
-
-function parseHostPort(text: string): { host: string; port: number } {
-  const at = text.lastIndexOf(':');
-  return { host: text.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(text.slice(at + 1)) };
 }
 
 /** Retries `attempt` every `interval` until it succeeds or `timeout` passes. */

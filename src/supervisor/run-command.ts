@@ -4,7 +4,7 @@ import { signalGroup } from './process-group.js';
 export interface CommandResult {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
-  /** stdout and stderr interleaved, cut to the last `maxOutput` bytes. */
+  /** stdout and stderr interleaved, cut to the last `maxOutput` characters. */
   readonly output: string;
   readonly timedOut: boolean;
   readonly durationMs: number;

@@ -96,12 +96,7 @@ export class ServiceRunner extends EventEmitter<{ state: [ServiceState] }> {
 
   /** Resolves when the service is in a state with no process: stopped, exited or failed. */
   settled(): Promise<void> {
-    const idle = () => this.state === 'stopped' || this.state === 'exited' || this.state === 'failed';
-    if (idle()) return Promise.resolve();
-    return new Promise((resolve) => {
-      const onState = () => { if (idle()) { this.off('state', onState); resolve(); } };
-      this.on('state', onState);
-    });
+    return this.reached(['stopped', 'exited', 'failed']);
   }
 
   /** Runs the check command, if any; throws E_CHECK_FAILED with the checker's output. */
@@ -229,7 +224,7 @@ export class ServiceRunner extends EventEmitter<{ state: [ServiceState] }> {
   }
 
   private reached(states: readonly ServiceState[]): Promise<void> {
-    if (states.includes(this.state) && this.state !== 'starting') return Promise.resolve();
+    if (states.includes(this.state)) return Promise.resolve();
     return new Promise((resolve) => {
       const onState = (state: ServiceState) => { if (states.includes(state)) { this.off('state', onState); resolve(); } };
       this.on('state', onState);
