@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { fromInt, toInt } from './ipv4.js';
 import type { HaPeer, HaSettings, Pool } from './settings.js';
 import { deriveSecret } from './tsig.js';
 
@@ -7,7 +8,7 @@ export const HA_USER = 'kea-ha';
 
 /**
  * HA timers. fast: a dead peer is partner-down in ~1 s (measured 0.7-1.3 s), for tests
- * and quiet LANs. home: ~6-8 s, tolerant of a slow SD card or a busy Pi. Both decide
+ * and quiet LANs. home: ~6-7 s, tolerant of a slow SD card or a busy Pi. Both decide
  * partner-down without waiting for unanswered clients (max-unacked-clients 0): a home
  * LAN may have too few clients for Kea's client-traffic analysis to ever conclude.
  */
@@ -21,12 +22,6 @@ export const thisPeer = (ha: HaSettings): HaPeer => ha.peers.find((p) => p.name 
 export const primaryPeer = (ha: HaSettings): HaPeer => ha.peers[0];
 export const isDnsPrimary = (ha: HaSettings) => ha.thisName === ha.peers[0].name;
 
-function toInt(address: string): number {
-  return address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
-}
-function fromInt(n: number): string {
-  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
-}
 
 /** Each pool split in two halves, one per peer (client class HA_<name>), as load balancing needs. */
 export function splitPools(pools: readonly Pool[], ha: HaSettings): { pool: string; 'client-class': string }[] {

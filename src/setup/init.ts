@@ -1,6 +1,6 @@
 import { chmod, chown, mkdir, readdir, rename, rm, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
-import type { Paths } from './paths.js';
+import { filesOf, type Paths } from './paths.js';
 import { lookupUser } from './users.js';
 
 /** Chowns a directory tree (Knot's storage: zones, journal, timers). */
@@ -25,7 +25,7 @@ export async function prepareRuntime(paths: Paths, knotUser: string, say: (line:
   }
   await mkdir(paths.KEA_CONF_DIR, { recursive: true });
   await mkdir(paths.KNOT_CONF_DIR, { recursive: true });
-  for (const dir of [paths.KNOT_RUN_DIR, paths.KNOT_LIB_DIR, `${paths.KNOT_LIB_DIR}/zones`]) await mkdir(dir, { recursive: true });
+  for (const dir of [paths.KNOT_RUN_DIR, paths.KNOT_LIB_DIR, filesOf(paths).zonesDir]) await mkdir(dir, { recursive: true });
   if (knotUser) {
     const ids = lookupUser(knotUser);
     if (!ids) throw new Error(`user ${knotUser} does not exist; create it or set KEA_KNOT_KNOT_USER to an existing user (empty: Knot stays root)`);

@@ -35,7 +35,7 @@ export function planSetup(s: SetupSettings, paths: Paths): PlannedFile[] {
     { path: files.dhcp4Conf, content: json(dhcp4Config(s, paths)), mode: keaMode, check: (f) => ['kea-dhcp4', '-t', f] },
     { path: files.ddnsConf, content: json(ddnsConfig(s, paths, key)), mode: 0o600, check: (f) => ['kea-dhcp-ddns', '-t', f] },
     { path: files.agentConf, content: json(agentConfig(s, paths)), mode: keaMode, check: (f) => ['kea-ctrl-agent', '-t', f] },
-    { path: files.knotConf, content: knotConfig(s, paths, key, xfrKey), mode: knotOwner ? 0o640 : 0o600, ...(knotOwner ? { owner: { user: s.knotUser, group: true } } : {}), check: (f) => ['knotc', '-c', f, 'conf-check'] },
+    { path: files.knotConf, content: knotConfig(s, paths, key, xfrKey), mode: knotOwner ? 0o640 : 0o600, ...(knotOwner ? { owner: knotOwner } : {}), check: (f) => ['knotc', '-c', f, 'conf-check'] },
   ];
   const v6 = dhcp6Config(s, paths);
   if (v6) plan.splice(1, 0, { path: files.dhcp6Conf, content: json(v6), mode: 0o644, check: (f) => ['kea-dhcp6', '-t', f] });

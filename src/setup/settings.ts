@@ -5,6 +5,8 @@ import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { KeaKnotError } from '../errors.js';
 import { parseDuration } from '../services/duration.js';
+import { thisPeer } from './ha.js';
+import { fromInt, toInt } from './ipv4.js';
 
 /** Setup settings: flag name, environment variable, help. Flags win over the environment. */
 export const SETUP_SETTINGS = {
@@ -24,7 +26,7 @@ export const SETUP_SETTINGS = {
   'ha-peers': { env: 'KEA_KNOT_HA_PEERS', help: 'an HA pair: name1=address1,name2=address2, the same on both nodes; the first is the DNS primary' },
   'ha-this': { env: 'KEA_KNOT_HA_THIS', help: "which peer this node is (its name in --ha-peers); the only setting that differs between the nodes" },
   'ha-secret': { env: 'KEA_KNOT_HA_SECRET', help: 'a shared secret (at least 20 characters, the same on both nodes) from which the HA password and the TSIG key are derived' },
-  'ha-profile': { env: 'KEA_KNOT_HA_PROFILE', help: 'HA timers: home (failover in ~6-8 s, default) or fast (~1 s; for tests and quiet LANs)' },
+  'ha-profile': { env: 'KEA_KNOT_HA_PROFILE', help: 'HA timers: home (failover in ~6-7 s, default) or fast (~1 s; for tests and quiet LANs)' },
   'hooks-dir': { env: 'KEA_KNOT_HOOKS_DIR', help: "Kea's hooks directory (default: found under /usr/lib)" },
 } as const;
 
@@ -76,12 +78,6 @@ export interface SetupSettings {
   readonly ha?: HaSettings;
 }
 
-function toInt(address: string): number {
-  return ipaddr.IPv4.parse(address).toByteArray().reduce((n, byte) => n * 256 + byte, 0);
-}
-function fromInt(n: number): string {
-  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
-}
 
 /** Validates raw settings; every problem is named by its flag and environment variable. */
 export async function resolveSetup(raw: Partial<Record<SetupFlag, string>>): Promise<SetupSettings> {
@@ -223,9 +219,9 @@ export async function resolveSetup(raw: Partial<Record<SetupFlag, string>>): Pro
       ha = { peers: [peers[0]!, peers[1]!], thisName: self.name, secret, profile, hooksDir };
     }
   }
-  const address = addressSetting ?? ha?.peers.find((p) => p.name === ha?.thisName)?.address;
+  const address = addressSetting ?? (ha ? thisPeer(ha).address : undefined);
   if (address === undefined) problem('address', "is required: this server's LAN address");
-  else if (ha && address !== ha.peers.find((p) => p.name === ha?.thisName)?.address) problem('address', `${address} is not ${ha.thisName}'s address in --ha-peers`);
+  else if (ha && address !== thisPeer(ha).address) problem('address', `${address} is not ${ha.thisName}'s address in --ha-peers`);
 
   if (problems.length > 0 || !dom || !network || !address || !router) {
     throw new KeaKnotError('E_CONFIG', `the setup settings have ${problems.length} problem${problems.length === 1 ? '' : 's'}; nothing was written`, { details: problems });
