@@ -87,7 +87,14 @@ export async function stackNode(lan: Lan, name: string, address: string, setupEn
 
 export async function removeNode(node: StackNode | undefined): Promise<void> {
   if (!node) return;
-  if (node.supervisor && node.supervisor.exitCode === null) await node.stop();
+  if (node.supervisor && node.supervisor.exitCode === null) {
+    // Cleanup must end, so that the namespaces are removed after it: a stop that hangs is
+    // ended by SIGKILL well inside a hook's time limit.
+    const stopped = node.stop();
+    const timer = setTimeout(() => node.supervisor?.kill('SIGKILL'), 20_000);
+    await stopped;
+    clearTimeout(timer);
+  }
   await rm(node.dir, { recursive: true, force: true });
 }
 

@@ -156,10 +156,11 @@ describe('kea-knot CLI and wrappers against a running supervisor', () => {
   });
 
   it('says clearly when the supervisor is not running (exit 69)', async () => {
-    const result = await exec(process.execPath, [CLI, 'status', '--socket', '/tmp/kk-no-such.sock']);
+    const missing = path.join(bin, 'no-such.sock'); // in this run's own dir: nothing is there
+    const result = await exec(process.execPath, [CLI, 'status', '--socket', missing]);
     expect(result.code).toBe(69);
-    expect(result.stderr).toContain('cannot reach the kea-knot supervisor: no socket at /tmp/kk-no-such.sock');
-    const health = await exec(process.execPath, [CLI, 'health'], { KEA_KNOT_SOCKET: '/tmp/kk-no-such.sock' });
+    expect(result.stderr).toContain(`cannot reach the kea-knot supervisor: no socket at ${missing}`);
+    const health = await exec(process.execPath, [CLI, 'health'], { KEA_KNOT_SOCKET: missing });
     expect(health.code).toBe(69);
   });
 

@@ -1,6 +1,6 @@
 // The network-namespace harness itself: topology, link cuts, timeouts, clean-up, isolation,
 // and one real DHCP server (kea-dhcp4) answering udhcpc and perfdhcp. Needs root and `ip netns`.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   NETNS_PREFIX, createLan, dhcpLease, dig, perfdhcp, spawnedOutput, sweepStale, until, type Host, type Lan,
 } from '../../helpers/netns.js';
+
+/** SIGTERM, then SIGKILL after 5 s; resolves once the process is gone. */
+async function endChild(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await gone;
+  clearTimeout(timer);
+}
 
 const canNetns = process.getuid?.() === 0 && spawnSync('ip', ['netns', 'list']).status === 0;
 const hasKea = ['/usr/sbin/kea-dhcp4', '/usr/sbin/perfdhcp', '/usr/sbin/udhcpc'].every((f) => existsSync(f));
@@ -142,6 +152,7 @@ describe.skipIf(!canNetns)('netns harness', () => {
 
   describe.skipIf(!hasKnot)('with knotd', () => {
     let tmp: string;
+    let knot: ChildProcess | undefined;
 
     beforeAll(async () => {
       tmp = await mkdtemp(path.join(tmpdir(), 'kk-netns-knot-'));
@@ -157,14 +168,16 @@ describe.skipIf(!canNetns)('netns harness', () => {
         'database:', `  storage: ${tmp}/db`,
         'zone:', '  - domain: example.test', `    storage: ${tmp}`, '    file: example.test.zone', '',
       ].join('\n'));
-      const knot = main.spawn(dns, ['knotd', '-c', path.join(tmp, 'knot.conf')]);
+      const started = main.spawn(dns, ['knotd', '-c', path.join(tmp, 'knot.conf')]);
+      knot = started;
       await until(async () => {
-        if (knot.exitCode !== null) throw new Error(`knotd exited ${knot.exitCode}:\n${spawnedOutput(knot)}`);
+        if (started.exitCode !== null) throw new Error(`knotd exited ${started.exitCode}:\n${spawnedOutput(started)}`);
         return (await dig(main, a, '192.0.2.53', 'example.test', 'SOA', 5353)).length === 1;
       }, 10_000, 'knotd answering');
     });
 
     afterAll(async () => {
+      await endChild(knot); // before its directory goes
       if (tmp) await rm(tmp, { recursive: true, force: true });
     });
 
@@ -181,6 +194,7 @@ describe.skipIf(!canNetns)('netns harness', () => {
 
   describe.skipIf(!hasKea)('with kea-dhcp4', () => {
     let tmp: string;
+    let kea: ChildProcess | undefined;
     let srv: Host;
     let cli: Host;
     let perf: Host;
@@ -199,19 +213,21 @@ describe.skipIf(!canNetns)('netns harness', () => {
       };
       const file = path.join(tmp, 'kea-dhcp4.json');
       await writeFile(file, JSON.stringify(config, null, 2));
-      const kea = main.spawn(srv, ['kea-dhcp4', '-c', file], { env: { KEA_PIDFILE_DIR: tmp, KEA_LOCKFILE_DIR: tmp } });
+      const started = main.spawn(srv, ['kea-dhcp4', '-c', file], { env: { KEA_PIDFILE_DIR: tmp, KEA_LOCKFILE_DIR: tmp } });
+      kea = started;
       await until(async () => {
-        if (kea.exitCode !== null) throw new Error(`kea-dhcp4 exited ${kea.exitCode}:\n${spawnedOutput(kea)}`);
-        if (!spawnedOutput(kea).includes('DHCP4_STARTED')) return false;
+        if (started.exitCode !== null) throw new Error(`kea-dhcp4 exited ${started.exitCode}:\n${spawnedOutput(started)}`);
+        if (!spawnedOutput(started).includes('DHCP4_STARTED')) return false;
         const ss = await main.exec(srv, ['ss', '-Huln', 'sport = :67']);
         return ss.stdout.includes(':67');
       }, 10_000, 'kea-dhcp4 listening on :67');
-      keaOutput = () => spawnedOutput(kea);
+      keaOutput = () => spawnedOutput(started);
     });
 
     let keaOutput = (): string => '';
 
     afterAll(async () => {
+      await endChild(kea); // before its directory goes
       if (tmp) await rm(tmp, { recursive: true, force: true });
     });
 

@@ -121,11 +121,16 @@ describe('kea-knot supervise with fixture services', () => {
   });
 
   it('removes a stale PID file before start', async () => {
-    const pidFile = path.join('/tmp', `kk-stale-${process.pid}.pid`);
-    await writeFile(pidFile, '999999\n');
-    run = await startSupervisor({ 'pidded.yaml': svc('pidded', ['run'], `pid_file: ${pidFile}\n`) });
-    await run.waitFor(byMsg('pidded', /is ready/));
-    expect(run.records.some(byMsg('pidded', new RegExp(`removed stale PID file ${pidFile}`)))).toBe(true);
+    const dir = await mkdtemp(path.join(tmpdir(), 'kk-stale-'));
+    try {
+      const pidFile = path.join(dir, 'stale.pid');
+      await writeFile(pidFile, '999999\n');
+      run = await startSupervisor({ 'pidded.yaml': svc('pidded', ['run'], `pid_file: ${pidFile}\n`) });
+      await run.waitFor(byMsg('pidded', /is ready/));
+      expect(run.records.some(byMsg('pidded', new RegExp(`removed stale PID file ${pidFile}`)))).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('stops everything and exits 1 when a critical service fails', async () => {
