@@ -24,7 +24,7 @@ export function createMetrics(supervisor: Supervisor, output: LogOutput): Metric
   let loading: Promise<Registry> | undefined;
   let registry: Registry | undefined;
   return {
-    get contentType() { return registry?.contentType ?? PROMETHEUS_CONTENT_TYPE; },
+    contentType: PROMETHEUS_CONTENT_TYPE, // the registry is built with the default
     async metrics() {
       if (registry === undefined) {
         loading ??= import('prom-client').then((promClient) => buildRegistry(promClient, supervisor, output));

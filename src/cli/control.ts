@@ -1,4 +1,4 @@
-import { callApi, errorText, streamApi } from '../client/api-client.js';
+import { DEFAULT_SOCKET, callApi, errorText, streamApi } from '../client/api-client.js';
 import { socketFrom } from '../client/socket.js';
 import { ExitCode, KeaKnotError } from '../errors.js';
 import type { LogEntry } from '../logs/history.js';
@@ -7,7 +7,7 @@ import type { ServiceStatus, StatusWithHa } from '../supervisor/runner.js';
 import { failure, reloadService } from './api-command.js';
 import { parseFlags } from './usage.js';
 
-const SOCKET_HELP = '  --socket PATH   the supervisor\'s API socket (default: $KEA_KNOT_SOCKET, else /run/kea-knot/api.sock)';
+const SOCKET_HELP = `  --socket PATH   the supervisor's API socket (default: $KEA_KNOT_SOCKET, else ${DEFAULT_SOCKET})`;
 
 export const controlHelp: Record<string, string> = {
   status: `Usage: kea-knot status [--json] [--socket PATH]\n\nShows every service: state, pid, time in state, restarts, last exit and last error.\nExit 0; 69 when the supervisor cannot be reached.\n\n${SOCKET_HELP}\n  --json          one JSON document for scripts`,

@@ -4,7 +4,7 @@ import { reverseZone, reverseZone6, type SetupSettings } from './settings.js';
 import type { TsigKey } from './tsig.js';
 import { HA_USER, haHooks, haPassword, primaryPeer, splitPools } from './ha.js';
 
-/** Ports on loopback between the daemons of one node. */
+/** Ports between the daemons: D2's on loopback; the agent's too, except in a pair, where the peer reaches it. */
 export const DDNS_PORT = 53001;
 export const AGENT_PORT = 8000;
 
