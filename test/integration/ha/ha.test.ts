@@ -56,6 +56,9 @@ beforeAll(async () => {
   relay = await lan.addHost('perf', '10.79.0.250/16');
   await Promise.all([n1.start(), n2.start()]);
   await Promise.all([inState(n1, 'load-balancing', 20_000), inState(n2, 'load-balancing', 20_000)]);
+  // Each reaches load-balancing before its partner's next heartbeat says so: wait for both
+  // views to agree, as the status, health and metrics test reads them.
+  await until(async () => (await haView(n1)).partner.state === 'load-balancing' && (await haView(n2)).partner.state === 'load-balancing', 10_000, 'each node to see its partner load-balancing');
 }, 90_000);
 
 afterAll(async () => {
