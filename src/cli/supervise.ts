@@ -8,7 +8,7 @@ import { loadServices } from '../services/load.js';
 import { SETTINGS, readSettings, type Settings } from '../settings.js';
 import { stopAdopted } from '../supervisor/adopted.js';
 import { startReaper } from '../supervisor/reaper.js';
-import { handleSignals } from '../supervisor/signals.js';
+import { handleSignals, holdEarlyStop } from '../supervisor/signals.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { ConfigWatcher } from '../supervisor/watch.js';
 import { parseFlags } from './usage.js';
@@ -61,6 +61,7 @@ export async function supervise(args: string[]): Promise<number> {
     process.stdout.write(`${superviseHelp}\n`);
     return ExitCode.ok;
   }
+  const early = holdEarlyStop();
   const flags: Partial<Record<keyof Settings, string>> = {};
   if (values['services-dir'] !== undefined) flags.servicesDir = values['services-dir'];
   if (values.socket !== undefined) flags.socket = values.socket;
@@ -85,7 +86,9 @@ export async function supervise(args: string[]): Promise<number> {
       throw error;
     }
   };
-  const unhandle = handleSignals(supervisor, logger, () => { reread().catch(() => undefined); });
+  // Listened for before any signal handler exists: a TERM during start-up must not be missed.
+  const stopped = new Promise<number>((resolve) => supervisor.once('shutdown', resolve));
+  const unhandle = handleSignals(supervisor, logger, () => { reread().catch(() => undefined); }, early.take());
   process.on('uncaughtException', (error) => {
     logger.fatal({ err: error }, `internal error: ${error.message}; stopping every service`);
     void supervisor.shutdown('internal error', ExitCode.failure);
@@ -108,10 +111,11 @@ export async function supervise(args: string[]): Promise<number> {
   }
 
   logger.info({ pid: process.pid, servicesDir: set.dir, socket: settings.socket, tcp: settings.apiListen ?? null, reaper: reaper.active }, `kea-knot supervisor started (pid ${process.pid})`);
+  // A TERM may arrive during any await here; then nothing more is started.
   await watcher.load(supervisor.runners.values());
   supervisor.start();
-  await watcher.watchRunners(supervisor.runners.values());
-  const code = await new Promise<number>((resolve) => supervisor.once('shutdown', resolve));
+  if (!supervisor.shuttingDown) await watcher.watchRunners(supervisor.runners.values());
+  const code = await stopped;
   // Every service is down: the leftovers, the watchers and the API are independent of each
   // other, so they end together.
   await Promise.all([watcher.close(), stopAdopted(reaper, logger), ...apps.map((app) => app.close())]);

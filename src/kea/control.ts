@@ -67,7 +67,7 @@ function udpInodes(port: number): Set<string> {
  * old config but closes every DHCP socket while status-get still says all is well, so
  * this is the check that DHCP is really being served.
  */
-function holdsUdpPort(pid: number, port: number): boolean {
+export function holdsUdpPort(pid: number, port: number): boolean {
   const inodes = udpInodes(port);
   if (inodes.size === 0) return false;
   let fds: string[];
@@ -78,14 +78,4 @@ function holdsUdpPort(pid: number, port: number): boolean {
       return target.startsWith('socket:[') && inodes.has(target.slice(8, -1));
     } catch { return false; }
   });
-}
-
-/** Polls until process `pid` holds UDP `port` (true) or `timeoutMs` passes (false). */
-export async function waitForUdpPort(pid: number, port: number, timeoutMs = 3000): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  while (!holdsUdpPort(pid, port)) {
-    if (performance.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return true;
 }

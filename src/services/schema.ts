@@ -56,10 +56,17 @@ const regex = z.string().min(1).refine((text) => {
 }, 'is not a valid regular expression');
 
 /** How the supervisor learns that a service is ready. Exactly one kind per service. */
-const READY_KINDS = ['socket', 'tcp', 'command', 'log', 'delay'] as const;
+const READY_KINDS = ['socket', 'tcp', 'command', 'log', 'delay', 'kea', 'knot'] as const;
+const port = z.number().int().min(1).max(65535);
 const ready = z.strictObject({
   /** A unix socket that accepts a connection. */
   socket: z.string().min(1).optional(),
+  /** A Kea daemon's control socket: status-get answers (and with udp_port, the daemon holds that DHCP port). */
+  kea: z.string().min(1).optional(),
+  /** With kea: the UDP port (67, 547) the daemon must hold to be serving. */
+  udp_port: port.optional(),
+  /** knotd's control socket: every primary zone loaded, every zone with contents answers its SOA. */
+  knot: z.string().min(1).optional(),
   /** A TCP port that accepts a connection. */
   tcp: z.string().regex(HOST_PORT, 'write host:port, e.g. 127.0.0.1:53 or [::1]:53').optional(),
   /** A command that exits 0 once the service is ready. */
@@ -83,8 +90,6 @@ const reload = z.strictObject({
   command: argv.optional(),
   /** A command sent to the service's kea_control_socket, e.g. config-reload; no process started. */
   kea_command: z.string().regex(/^[a-z0-9-]+$/, 'is not a Kea command name like config-reload').optional(),
-  /** With kea_command: afterwards the daemon must still hold this UDP port (67, 547). */
-  verify_port: z.number().int().min(1).max(65535).optional(),
   timeout: duration.prefault('30s'),
 }).superRefine(exactlyOne(RELOAD_KINDS));
 
@@ -137,8 +142,8 @@ export function crossFieldProblems(file: ServiceFile): { path: string; message: 
   if (file.reload?.kea_command !== undefined && file.kea_control_socket === undefined) {
     problems.push({ path: 'reload.kea_command', message: 'needs kea_control_socket, the socket to send it to' });
   }
-  if (file.reload?.verify_port !== undefined && file.reload.kea_command === undefined) {
-    problems.push({ path: 'reload.verify_port', message: 'only goes with reload.kea_command' });
+  if (file.ready?.udp_port !== undefined && file.ready.kea === undefined) {
+    problems.push({ path: 'ready.udp_port', message: 'only goes with ready.kea, the Kea daemon that must hold it' });
   }
   return problems;
 }

@@ -16,9 +16,20 @@ export async function checkService(spec: ServiceSpec, signal?: AbortSignal): Pro
   if (!check) return undefined;
   const result = await runCommand(check.command, { env: serviceEnv(spec), cwd: spec.working_dir, timeoutMs: check.timeout, signal });
   if (result.code !== 0) {
-    throw new KeaKnotError('E_CHECK_FAILED', `check of ${spec.name} failed: ${describeResult(check.command, result)}; fix the configuration it names`, {
-      details: result.output ? result.output.split('\n') : [],
-    });
+    const details = errorsFirst(result.output);
+    const said = details[0] === undefined ? '' : `: ${details[0]}`;
+    throw new KeaKnotError('E_CHECK_FAILED', `check of ${spec.name} failed (${describeResult(check.command, result)})${said}; fix the configuration it names`, { details });
   }
   return result;
+}
+
+const ERROR_LINE = /\b(ERROR|FATAL|CRITICAL|[Ee]rror:|critical:)/;
+
+/**
+ * A checker's output lines with the errors first: Kea prints a page of INFO lines before
+ * the one that says what is wrong.
+ */
+export function errorsFirst(output: string): string[] {
+  const lines = output.split('\n').filter((line) => line.trim() !== '');
+  return [...lines.filter((line) => ERROR_LINE.test(line)), ...lines.filter((line) => !ERROR_LINE.test(line))];
 }

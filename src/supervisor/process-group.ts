@@ -1,3 +1,5 @@
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
 import treeKill from 'tree-kill';
 import { listPids, readProcStat } from './proc.js';
 
@@ -24,16 +26,30 @@ export function groupAlive(pgid: number): boolean {
   });
 }
 
+/** Whether `ps` is on PATH: tree-kill runs it, and an absent one would throw uncaught (ENOENT). */
+let psFound: boolean | undefined;
+function havePs(): boolean {
+  psFound ??= (process.env.PATH ?? '').split(':').some((dir) => {
+    try { accessSync(path.join(dir || '.', 'ps'), constants.X_OK); return true; } catch { return false; }
+  });
+  return psFound;
+}
+
 /**
  * SIGKILL for a service that outlived its grace time: the process tree first (reaching
  * descendants that left the group with setsid), then the group (members whose parent
- * already died and so are no longer in the tree).
+ * already died and so are no longer in the tree). `tree: false` when the main process has
+ * been reaped, since its pid may then be reused. Resolves whether the tree was walked.
  */
-export function forceKill(pid: number): Promise<void> {
+export function forceKill(pid: number, options: { tree: boolean } = { tree: true }): Promise<boolean> {
+  if (!options.tree || !havePs()) {
+    signalGroup(pid, 'SIGKILL');
+    return Promise.resolve(false);
+  }
   return new Promise((resolve) => {
     treeKill(pid, 'SIGKILL', () => {
       signalGroup(pid, 'SIGKILL');
-      resolve();
+      resolve(true);
     });
   });
 }

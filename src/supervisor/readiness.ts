@@ -3,13 +3,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { KeaKnotError } from '../errors.js';
 import type { LogEntry } from '../logs/history.js';
 import type { ReadyProbe } from '../services/schema.js';
-import { runCommand } from './run-command.js';
+import { describeResult, runCommand } from './run-command.js';
 import { parseHostPort } from '../host-port.js';
+import { keaNotServing } from '../kea/serving.js';
+import { knotNotServing } from '../knot/serving.js';
 
 export interface ProbeContext {
   readonly service: string;
   readonly env: NodeJS.ProcessEnv;
   readonly cwd?: string;
+  /** The service's main process (a Kea probe checks that it holds its DHCP port). */
+  readonly pid: number;
   /** Aborted when the process ends or the service is stopped first. */
   readonly signal: AbortSignal;
   /** Lets the log probe see each line the service writes; returns an unsubscribe. */
@@ -26,15 +30,41 @@ function connects(options: { path: string } | { host: string; port: number }, ti
   });
 }
 
-/** Retries `attempt` every `interval` until it succeeds or `timeout` passes. */
-async function poll(probe: ReadyProbe, ctx: ProbeContext, what: string, attempt: (remainingMs: number) => Promise<boolean>): Promise<void> {
-  const deadline = performance.now() + probe.timeout;
+/** Probes that can be asked again at any time (health, after a reload); log and delay cannot. */
+export function isRepeatable(probe: ReadyProbe): boolean {
+  return probe.log === undefined && probe.delay === undefined;
+}
+
+/**
+ * One attempt of a repeatable probe: null when it passes, else what is wrong. Used by the
+ * start-up poll, by health, and after every reload.
+ */
+export async function probeOnce(probe: ReadyProbe, ctx: Pick<ProbeContext, 'env' | 'cwd' | 'pid' | 'signal'>, timeoutMs: number): Promise<string | null> {
+  if (probe.socket !== undefined) {
+    return (await connects({ path: probe.socket }, Math.min(timeoutMs, 1000))) ? null : `unix socket ${probe.socket} did not accept a connection`;
+  }
+  if (probe.tcp !== undefined) {
+    return (await connects(parseHostPort(probe.tcp), Math.min(timeoutMs, 1000))) ? null : `nothing accepted a connection on ${probe.tcp}`;
+  }
+  if (probe.kea !== undefined) return keaNotServing(probe.kea, ctx.pid, probe.udp_port, Math.min(timeoutMs, 2000));
+  if (probe.knot !== undefined) return knotNotServing(probe.knot, ctx.env, Math.min(timeoutMs, 2000));
+  if (probe.command !== undefined) {
+    const result = await runCommand(probe.command, { env: ctx.env, cwd: ctx.cwd, timeoutMs, signal: ctx.signal });
+    return result.code === 0 ? null : `${probe.command.join(' ')} did not exit 0 (${describeResult(probe.command, result)})`;
+  }
+  throw new KeaKnotError('E_STATE', 'a log or delay probe cannot be asked again');
+}
+
+/** Retries probeOnce every `interval` until it passes or `timeoutMs` passes; the last reason on failure. */
+export async function pollProbe(probe: ReadyProbe, ctx: Pick<ProbeContext, 'env' | 'cwd' | 'pid' | 'signal'>, timeoutMs: number): Promise<string | null> {
+  const deadline = performance.now() + timeoutMs;
   for (;;) {
-    const remaining = deadline - performance.now();
-    if (remaining <= 0) throw notReady(ctx.service, probe, what);
-    if (await attempt(remaining)) return;
+    const reason = await probeOnce(probe, ctx, Math.max(1, deadline - performance.now()));
+    if (reason === null) return null;
     ctx.signal.throwIfAborted();
-    await sleep(Math.min(probe.interval, Math.max(0, deadline - performance.now())), undefined, { signal: ctx.signal });
+    const remaining = deadline - performance.now();
+    if (remaining <= 0) return reason;
+    await sleep(Math.min(probe.interval, remaining), undefined, { signal: ctx.signal });
   }
 }
 
@@ -48,20 +78,10 @@ export async function waitReady(probe: ReadyProbe, ctx: ProbeContext): Promise<v
     await sleep(probe.delay, undefined, { signal: ctx.signal });
     return;
   }
-  if (probe.socket !== undefined) {
-    const path = probe.socket;
-    return poll(probe, ctx, `unix socket ${path} did not accept a connection`, (remaining) => connects({ path }, Math.min(remaining, 1000)));
-  }
-  if (probe.tcp !== undefined) {
-    const address = parseHostPort(probe.tcp);
-    return poll(probe, ctx, `nothing accepted a connection on ${probe.tcp}`, (remaining) => connects(address, Math.min(remaining, 1000)));
-  }
-  if (probe.command !== undefined) {
-    const argv = probe.command;
-    return poll(probe, ctx, `${argv.join(' ')} never exited 0`, async (remaining) => {
-      const result = await runCommand(argv, { env: ctx.env, cwd: ctx.cwd, timeoutMs: remaining, signal: ctx.signal });
-      return result.code === 0;
-    });
+  if (isRepeatable(probe)) {
+    const reason = await pollProbe(probe, ctx, probe.timeout);
+    if (reason !== null) throw notReady(ctx.service, probe, reason);
+    return;
   }
   const pattern = new RegExp(probe.log ?? '');
   await new Promise<void>((resolve, reject) => {

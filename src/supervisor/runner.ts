@@ -7,15 +7,15 @@ import type { LogOutput } from '../logs/output.js';
 import { openChildOutputPipes, type ChildOutputPipes } from '../logs/child-output.js';
 import { pipeServiceOutput } from '../logs/service-pipe.js';
 import type { ServiceSpec } from '../services/schema.js';
-import type { Clock } from './clock.js';
+import { wallTime, type Clock } from './clock.js';
 import { describeExit, ServiceMachine, type Effect, type LifecycleEvent, type ServiceState, type ExitRecord } from './lifecycle.js';
 import { removeStalePidFile } from './pidfile.js';
 import { forceKill, groupAlive, signalGroup } from './process-group.js';
-import { waitReady } from './readiness.js';
+import { isRepeatable, pollProbe, probeOnce, waitReady } from './readiness.js';
 import { describeResult, runCommand, type CommandResult } from './run-command.js';
 import { checkService, serviceEnv } from './check.js';
 import { readHaStatus, type HaView } from '../kea/ha-status.js';
-import { keaCommand, waitForUdpPort } from '../kea/control.js';
+import { keaCommand } from '../kea/control.js';
 
 export interface RunnerContext {
   readonly output: LogOutput;
@@ -27,12 +27,13 @@ export interface RunnerContext {
 export interface ReloadOutcome {
   readonly service: string;
   readonly ok: boolean;
-  /** How it was reloaded: a signal name or the reload command. */
+  /** What ran last: "check" when the check refused the file, else the reload method (a signal name or the reload command). */
   readonly method: string;
   readonly durationMs: number;
-  /** The reload command's output (empty for a signal). */
+  /** The checker's or the reload command's output, error lines first (empty for a signal). */
   readonly output: string;
   readonly error?: string;
+  /** Epoch milliseconds. */
   readonly at: number;
 }
 
@@ -45,10 +46,13 @@ export interface ServiceStatus {
   readonly enabled: boolean;
   readonly state: ServiceState | 'disabled';
   readonly pid: number | null;
-  /** Milliseconds in the current state. */
+  /** When the current state was entered (epoch milliseconds), and how long ago. */
+  readonly since: number;
   readonly forMs: number;
   readonly restarts: number;
+  /** The last exit; `at` in epoch milliseconds. */
   readonly lastExit: ExitRecord | null;
+  /** The newest error: of the last failed start or run, or of a failed reload since. */
   readonly lastError: string | null;
   readonly lastReload: ReloadOutcome | null;
 }
@@ -106,18 +110,35 @@ export class ServiceRunner extends EventEmitter<{ state: [ServiceState] }> {
 
   status(): ServiceStatus {
     const m = this.machine;
+    const { clock } = this.ctx;
+    const since = wallTime(clock, m.since);
+    // A reload that failed after the service last changed state is the newer news.
+    const reloadError = this.lastReload && !this.lastReload.ok && this.lastReload.at >= since ? this.lastReload.error : undefined;
     return {
       name: this.spec.name,
       type: this.spec.type,
       enabled: this.spec.enabled,
       state: this.spec.enabled ? m.state : 'disabled',
       pid: this.pid,
-      forMs: Math.round(this.ctx.clock.now() - m.since),
+      since,
+      forMs: Math.round(clock.now() - m.since),
       restarts: m.restarts,
-      lastExit: m.lastExit ?? null,
-      lastError: m.lastError ?? null,
+      lastExit: m.lastExit ? { ...m.lastExit, at: wallTime(clock, m.lastExit.at) } : null,
+      lastError: reloadError ?? m.lastError ?? null,
       lastReload: this.lastReload ?? null,
     };
+  }
+
+  /**
+   * Why this ready service is not serving right now (its readiness probe asked again), or
+   * null. Health uses it: a daemon that runs is not proof that it serves.
+   */
+  async notServing(timeoutMs = 2000): Promise<string | null> {
+    const probe = this.spec.ready;
+    const pid = this.pid;
+    if (this.state !== 'ready' || pid === null || probe === undefined || !isRepeatable(probe)) return null;
+    const reason = await probeOnce(probe, { env: serviceEnv(this.spec), cwd: this.spec.working_dir, pid, signal: AbortSignal.timeout(timeoutMs) }, timeoutMs).catch((error: Error) => error.message);
+    return reason === null ? null : `${this.spec.name} is not serving: ${reason}`;
   }
 
   /**
@@ -144,63 +165,114 @@ export class ServiceRunner extends EventEmitter<{ state: [ServiceState] }> {
   }
 
   /**
-   * Check first, then the reload method. A failed check leaves the daemon untouched (a Kea
-   * reload of a bad file closes its DHCP sockets); a failed reload command is an error.
+   * Check first, then the reload method, then the readiness probe again: a reload is done
+   * when the daemon serves. A failed check leaves the daemon untouched. A Kea daemon that
+   * took the reload but does not serve (a failed Kea reload closes every DHCP socket) gets
+   * its previous configuration back (config-set of what config-get gave before).
    */
   reload(): Promise<ReloadOutcome> {
     return this.serialize(async () => {
       const { reload } = this.spec;
       if (!reload) throw new KeaKnotError('E_STATE', `${this.spec.name} has no reload method in ${this.spec.file}; restart it instead`);
-      const pid = this.pid;
-      if (this.state !== 'ready' || pid === null) throw new KeaKnotError('E_STATE', `${this.spec.name} is ${this.state}, not ready; start or restart it instead of reloading`);
+      this.requireReady('reloading');
       const started = performance.now();
-      const method = reload.signal ?? reload.command?.join(' ') ?? `kea ${reload.kea_command}`;
-      const outcome = (ok: boolean, output: string, error?: string): ReloadOutcome => {
-        this.lastReload = { service: this.spec.name, ok, method, durationMs: Math.round(performance.now() - started), output, ...(error === undefined ? {} : { error }), at: Date.now() };
+      const outcome = (method: string, ok: boolean, output: string, error?: string): ReloadOutcome => {
+        this.lastReload = { service: this.spec.name, ok, method, durationMs: Math.round(performance.now() - started), output, ...(error === undefined ? {} : { error }), at: this.ctx.clock.wall() };
         return this.lastReload;
       };
       try {
         await this.check();
       } catch (error) {
-        outcome(false, '', reasonOf(error));
-        this.log.error({ reload: false }, `${this.spec.name} not reloaded: ${reasonOf(error)}`);
+        const details = error instanceof KeaKnotError ? error.details : [];
+        outcome('check', false, details.join('\n'), reasonOf(error));
+        this.log.error({ reload: false, details }, `${this.spec.name} not reloaded: ${reasonOf(error)}`);
         throw error;
       }
-      const result = await this.applyReload(pid);
+      // Read only now: the check may take long, and the daemon may have restarted meanwhile.
+      const attempt = this.requireReady('reloading');
+      const method = reload.signal ?? reload.command?.join(' ') ?? `kea ${reload.kea_command}`;
+      const result = await this.applyReload(attempt);
       if (result.error !== undefined) {
         const message = `reload of ${this.spec.name} failed: ${result.error}`;
-        outcome(false, result.output, message);
+        outcome(method, false, result.output, message);
         this.log.error({ reload: false, output: result.output }, message);
         throw new KeaKnotError('E_RELOAD_FAILED', message, { details: result.output ? result.output.split('\n') : [] });
       }
       this.log.info({ reload: true, method }, `${this.spec.name} reloaded with ${method}`);
-      return outcome(true, result.output);
+      return outcome(method, true, result.output);
     });
   }
 
-  /** Performs the reload method; `error` says why the daemon did not take it. */
-  private async applyReload(pid: number): Promise<{ output: string; error?: string }> {
+  /** The current attempt, when the service is ready with a running process; else E_STATE. */
+  private requireReady(doing: string): Attempt & { child: ChildProcess & { pid: number } } {
+    const attempt = this.attempt;
+    if (this.state !== 'ready' || attempt?.child?.pid === undefined) {
+      throw new KeaKnotError('E_STATE', `${this.spec.name} is ${this.state}, not ready; start or restart it instead of ${doing}`);
+    }
+    return attempt as Attempt & { child: ChildProcess & { pid: number } };
+  }
+
+  /** Performs the reload method and waits until the daemon serves again; `error` says why it does not. */
+  private async applyReload(attempt: Attempt & { child: { pid: number } }): Promise<{ output: string; error?: string }> {
     const reload = this.spec.reload!;
+    const pid = attempt.child.pid;
     if (reload.signal) {
       process.kill(pid, reload.signal);
-      return { output: '' };
+      return this.servingAfterReload(attempt, '');
     }
     if (reload.kea_command !== undefined) {
       // Sent from here, not by a helper process: a Kea reload is ~100 ms quicker this way.
-      const answer = await keaCommand(this.spec.kea_control_socket!, reload.kea_command, undefined, reload.timeout).catch((error: Error) => ({ result: -1, text: error.message }));
-      if (answer.result !== 0) return { output: answer.text ?? '', error: `Kea refused ${reload.kea_command} (result ${answer.result}): ${answer.text ?? ''}` };
-      if (reload.verify_port !== undefined && !(await waitForUdpPort(pid, reload.verify_port))) {
-        return { output: answer.text ?? '', error: `after ${reload.kea_command} it holds no socket on UDP port ${reload.verify_port}: it is not serving DHCP; fix its configuration and restart it` };
-      }
-      return { output: answer.text ?? '' };
+      const socket = this.spec.kea_control_socket!;
+      const before = await keaCommand(socket, 'config-get', undefined, reload.timeout).catch(() => undefined);
+      const answer = await keaCommand(socket, reload.kea_command, undefined, reload.timeout).catch((error: Error) => ({ result: -1, text: error.message }));
+      const output = answer.text ?? '';
+      const failure = answer.result !== 0
+        ? `Kea refused ${reload.kea_command} (result ${answer.result}): ${output}`
+        : (await this.servingAfterReload(attempt, output)).error;
+      if (failure === undefined) return { output };
+      return { output, error: `${failure}; ${await this.restoreKea(attempt, before?.arguments)}` };
     }
     const result = await runCommand(reload.command!, { env: serviceEnv(this.spec), cwd: this.spec.working_dir, timeoutMs: reload.timeout });
-    return result.code === 0 ? { output: result.output } : { output: result.output, error: describeResult(reload.command!, result) };
+    if (result.code !== 0) return { output: result.output, error: describeResult(reload.command!, result) };
+    return this.servingAfterReload(attempt, result.output);
+  }
+
+  /** After a reload: the readiness probe again, for up to ready.timeout (at most 10 s). */
+  private async servingAfterReload(attempt: Attempt & { child: { pid: number } }, output: string): Promise<{ output: string; error?: string }> {
+    const probe = this.spec.ready;
+    if (probe === undefined || !isRepeatable(probe)) return { output };
+    const reason = await pollProbe(probe, { env: serviceEnv(this.spec), cwd: this.spec.working_dir, pid: attempt.child.pid, signal: attempt.abort.signal }, Math.min(probe.timeout, 10_000))
+      .catch((error: Error) => error.message);
+    return reason === null ? { output } : { output, error: `afterwards it is not serving: ${reason}` };
+  }
+
+  /**
+   * Gives a Kea daemon whose reload failed the configuration it ran before; if that fails
+   * too, restarts it (its check runs first). Says what was done, for the reload's error.
+   */
+  private async restoreKea(attempt: Attempt & { child: { pid: number } }, before: Record<string, unknown> | undefined): Promise<string> {
+    const socket = this.spec.kea_control_socket!;
+    // config-get answers { Dhcp4: {...} } (2.4+ adds a hash): config-set takes the daemon's part only.
+    const key = before && Object.keys(before).find((k) => /^(Dhcp4|Dhcp6|DhcpDdns|Control-agent)$/.test(k));
+    if (key !== undefined) {
+      const answer = await keaCommand(socket, 'config-set', { [key]: before![key] }, this.spec.reload!.timeout).catch((error: Error) => ({ result: -1, text: error.message }));
+      if (answer.result === 0 && (await this.servingAfterReload(attempt, '')).error === undefined) {
+        this.log.warn({ restored: true }, `${this.spec.name}: the new configuration was not taken; the previous one is running again and it serves`);
+        return 'the previous configuration was put back (config-set) and it serves again; fix the file and reload';
+      }
+    }
+    if (this.attempt === attempt) {
+      attempt.failure = `restarted: its previous configuration could not be put back after a failed reload`;
+      this.log.error(`${this.spec.name}: the previous configuration could not be put back; restarting it`);
+      this.killAttempt(attempt);
+    }
+    return 'the previous configuration could not be put back, so it is being restarted';
   }
 
   /** Starts it (if not running) and resolves once it is ready, done, failed or backing off. */
   requestStart(): Promise<ServiceStatus> {
     return this.serialize(async () => {
+      this.requireEnabled('started');
       this.start();
       await this.reached(['ready', 'exited', 'failed', 'backoff', 'stopped']);
       return this.status();
@@ -216,11 +288,16 @@ export class ServiceRunner extends EventEmitter<{ state: [ServiceState] }> {
 
   requestRestart(): Promise<ServiceStatus> {
     return this.serialize(async () => {
+      this.requireEnabled('restarted');
       await this.stop();
       this.start();
       await this.reached(['ready', 'exited', 'failed', 'backoff', 'stopped']);
       return this.status();
     });
+  }
+
+  private requireEnabled(doing: string): void {
+    if (!this.spec.enabled) throw new KeaKnotError('E_STATE', `${this.spec.name} is disabled (enabled is false in ${this.spec.file}), so it cannot be ${doing}; enable it there (or through its variable), then kea-knot reread`);
   }
 
   private reached(states: readonly ServiceState[]): Promise<void> {
@@ -326,7 +403,7 @@ export class ServiceRunner extends EventEmitter<{ state: [ServiceState] }> {
       return;
     }
     waitReady(this.spec.ready, {
-      service: this.spec.name, env, cwd: this.spec.working_dir, signal: attempt.abort.signal,
+      service: this.spec.name, env, cwd: this.spec.working_dir, pid: child.pid, signal: attempt.abort.signal,
       subscribeLog: (listener) => this.history.subscribe(listener),
     }).then(
       () => { if (this.attempt === attempt && !attempt.abort.signal.aborted) this.dispatch({ type: 'ready' }); },
@@ -417,13 +494,25 @@ export class ServiceRunner extends EventEmitter<{ state: [ServiceState] }> {
       attempt.abort.abort(new KeaKnotError('E_STATE', `${this.spec.name} was stopped before it started`));
       return;
     }
-    const pid = child.pid;
-    signalGroup(pid, this.spec.stop_signal);
+    signalGroup(child.pid, this.spec.stop_signal);
     clearTimeout(this.killTimer);
     this.killTimer = setTimeout(() => {
       this.log.warn({ graceMs: this.spec.stop_grace }, `${this.spec.name} did not stop within ${this.spec.stop_grace} ms of ${this.spec.stop_signal}; killing it`);
-      void forceKill(pid);
+      this.forceKill();
     }, this.spec.stop_grace);
+  }
+
+  /**
+   * SIGKILL to everything of the current attempt. The tree walk only while the main process
+   * has not been reaped: once it has, its pid may belong to someone else.
+   */
+  forceKill(): void {
+    const child = this.attempt?.child;
+    if (child?.pid === undefined) return;
+    const reaped = child.exitCode !== null || child.signalCode !== null;
+    void forceKill(child.pid, { tree: !reaped }).then((walked) => {
+      if (!walked && !reaped) this.log.warn(`${this.spec.name}: no ps on PATH, so only its process group was killed, not descendants that left it (install procps)`);
+    });
   }
 }
 

@@ -47,8 +47,9 @@ export class Supervisor extends EventEmitter<{ shutdown: [number] }> {
   get runners(): ReadonlyMap<string, ServiceRunner> { return this.runnerMap; }
   get shuttingDown(): boolean { return this.stopping !== undefined; }
 
-  /** Starts every enabled service as soon as its dependencies are ready. */
+  /** Starts every enabled service as soon as its dependencies are ready; nothing once shutting down. */
   start(): void {
+    if (this.stopping) return;
     for (const name of this.deps.keys()) this.waiting.add(name);
     const disabled = this.set.services.filter((s) => !s.enabled).map((s) => s.name);
     this.logger.info({ services: [...this.deps.keys()], disabled }, `starting ${this.deps.size} service(s)${disabled.length ? `; disabled: ${disabled.join(', ')}` : ''}`);
@@ -67,16 +68,21 @@ export class Supervisor extends EventEmitter<{ shutdown: [number] }> {
   }
 
   /**
-   * Ready when every enabled longrun is ready, every enabled oneshot has finished, and each
-   * Kea daemon running HA is in a serving state (load-balancing, partner-down, hot-standby):
-   * a server that is waiting or syncing answers no client.
+   * Ready when every enabled longrun is ready and serves now (its readiness probe, asked
+   * again, passes: Kea answers status-get and holds its DHCP port, Knot answers its zones'
+   * SOA), every enabled oneshot has finished, and each Kea daemon running HA is in a
+   * serving state (load-balancing, partner-down, hot-standby): a server that is waiting or
+   * syncing answers no client.
    */
   async readiness(): Promise<Readiness> {
     if (this.stopping) return { ready: false, reasons: ['the supervisor is shutting down'] };
-    const reasons = [...this.runnerMap.values()]
-      .filter((r) => r.spec.enabled && !satisfiesDependents(r.state, r.spec.type))
+    const runners = [...this.runnerMap.values()].filter((r) => r.spec.enabled);
+    const reasons = runners
+      .filter((r) => !satisfiesDependents(r.state, r.spec.type))
       .map((r) => `${r.spec.name} is ${r.state}${r.machine.lastError ? `: ${r.machine.lastError}` : ''}`);
-    for (const { name, ha } of await this.statusWithHa()) {
+    const [serving, withHa] = await Promise.all([Promise.all(runners.map((r) => r.notServing())), this.statusWithHa()]);
+    for (const reason of serving) if (reason !== null) reasons.push(reason);
+    for (const { name, ha } of withHa) {
       if (ha && !ha.serving) reasons.push(`${name} is not serving DHCP: HA state ${ha.state}`);
     }
     return { ready: reasons.length === 0, reasons };
@@ -98,7 +104,11 @@ export class Supervisor extends EventEmitter<{ shutdown: [number] }> {
    * restart; unchanged ones are left alone. One application at a time.
    */
   applyServices(next: ServiceSet): Promise<{ added: string[]; removed: string[]; changed: string[] }> {
-    const run = this.applying.then(() => this.apply(next));
+    const run = this.applying.then(() => {
+      // Checked when its turn comes: a shutdown may have begun while it waited.
+      if (this.stopping) throw new KeaKnotError('E_STATE', 'the supervisor is shutting down; services.d was not re-read and nothing was started');
+      return this.apply(next);
+    });
     this.applying = run.catch(() => undefined);
     return run;
   }
@@ -126,7 +136,7 @@ export class Supervisor extends EventEmitter<{ shutdown: [number] }> {
       this.addRunner(spec);
       if (spec.enabled) this.waiting.add(name);
     }
-    this.startReady();
+    if (!this.stopping) this.startReady();
     return { added, removed, changed };
   }
 

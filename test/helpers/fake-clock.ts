@@ -7,6 +7,9 @@ export class FakeClock implements Clock {
 
   now(): number { return this.time; }
 
+  /** Epoch time: a fixed start plus the fake time. */
+  wall(): number { return 1_750_000_000_000 + this.time; }
+
   setTimeout(callback: () => void, ms: number): { cancel(): void } {
     const timer = { at: this.time + ms, callback, cancelled: false };
     this.timers.push(timer);

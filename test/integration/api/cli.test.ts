@@ -171,7 +171,7 @@ describe('kea-knot CLI and wrappers against a running supervisor', () => {
       await writeFile(path.join(dir, 'bad.yaml'), 'name: bad\ncommand: [/nonexistent]\ncheck: {command: [sh, -c, "echo broken line 7; exit 1"]}\n');
       const result = await exec(process.execPath, [CLI, 'check', '--services-dir', dir]);
       expect(result.code).toBe(1);
-      expect(result.stdout).toMatch(/FAIL {2}bad: check of bad failed: sh -c echo broken line 7; exit 1 exited with code 1.*\n {8}broken line 7\n/);
+      expect(result.stdout).toMatch(/FAIL {2}bad: check of bad failed \(sh -c echo broken line 7; exit 1 exited with code 1\): broken line 7; .*\n {8}broken line 7\n/);
       expect(result.stdout).toContain('ok    good: sh -c exit 0');
       await writeFile(path.join(dir, 'bad.yaml'), 'name: bad\ncommand: /x\n');
       expect((await exec(process.execPath, [CLI, 'check', '--services-dir', dir])).code).toBe(78);
