@@ -140,10 +140,16 @@ export function convertDhcpHost(value: string, line: number, text: string): { ca
     if (part === '') continue;
     if (part.includes(':')) {
       const lower = part.toLowerCase();
-      if (lower.startsWith('id:')) clientIds.push(part);
+      if (lower.startsWith('id:')) {
+        clientIds.push(part);
+        notes.push(lower === 'id:*' ? 'id:* not imported: Kea matches the reservation by MAC whatever client identifier is sent' : `${part} not imported: the reservation matches the MAC only`);
+      }
       else if (lower.startsWith('set:') || lower.startsWith('net:')) notes.push(`${part} not imported: kea-knot has no dnsmasq tags`);
       else if (lower.startsWith('tag:')) notes.push(`${part} not imported: dnsmasq used this entry only for requests tagged ${part.slice(4)}, Kea uses it for every request`);
-      else if (part.startsWith('[') && part.endsWith(']')) ipv6.push(part);
+      else if (part.startsWith('[') && part.endsWith(']')) {
+        ipv6.push(part);
+        notes.push(`${part} not imported: kea-knot reserves IPv4 addresses for now`);
+      }
       else macs.push(part);
     } else if (part.includes('.') && normaliseIpv4(part) !== undefined) {
       if (ipv4 !== undefined) notes.push(`${ipv4} replaced by ${part}, the later address, as dnsmasq does`);
@@ -173,8 +179,6 @@ export function convertDhcpHost(value: string, line: number, text: string): { ca
     hostname = converted.hostname;
     if (converted.note) notes.push(converted.note);
   }
-  for (const id of clientIds) notes.push(id === 'id:*' || id === 'ID:*' ? 'id:* not imported: Kea matches the reservation by MAC whatever client identifier is sent' : `${id} not imported: the reservation matches the MAC only`);
-  for (const v6 of ipv6) notes.push(`${v6} not imported: kea-knot reserves IPv4 addresses for now`);
 
   const skipped: Skipped[] = [];
   let reserved: string | undefined;

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { KeaKnotError } from '../errors.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { jsonErrorAt } from './json-error.js';
 import { HOSTNAME_HINT, MAC_HINT, describe, normaliseHostname, normaliseIpv4, normaliseMac, type Reservation } from './reservation.js';
 import { sortReservations } from './operations.js';
 
@@ -32,10 +33,9 @@ export function serializeReservations(reservations: readonly Reservation[]): str
 export function parseReservationsFile(text: string, file: string): Reservation[] {
   let json: unknown;
   try { json = JSON.parse(text); } catch (error) {
-    const message = (error as Error).message;
-    const position = /at position (\d+)/.exec(message);
-    const where = position ? `:${text.slice(0, Number(position[1])).split('\n').length}` : '';
-    throw new KeaKnotError('E_CONFIG', `${file}${where}: not valid JSON (${message}); fix the file or remove it to start with no reservations`);
+    const at = jsonErrorAt(text);
+    const where = at ? `:${at.line}: not valid JSON: ${at.found} at column ${at.column}` : `: not valid JSON: ${(error as Error).message}`;
+    throw new KeaKnotError('E_CONFIG', `${file}${where}; fix the file or remove it to start with no reservations`);
   }
   const bare = Array.isArray(json);
   if (!bare && typeof json === 'object' && json !== null && 'version' in json && json.version !== FILE_VERSION) {
