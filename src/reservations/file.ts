@@ -26,9 +26,10 @@ export function serializeReservations(reservations: readonly Reservation[]): str
 
 /**
  * Parses a reservations file: {"version":1,"reservations":[...]} or setup's bare list
- * [{"hw-address","ip-address","hostname"}]. MACs and names are normalised; entries that
- * repeat a MAC, an address or a name are refused (Kea would refuse the config). E_CONFIG
- * naming the file and every bad entry.
+ * [{"hw-address","ip-address","hostname"}]. MACs and names are normalised. Entries that
+ * repeat a MAC or an address (Kea would refuse the config) or a host name (two hosts, one
+ * DNS name) are refused. E_CONFIG naming the file and every bad entry. The subnet is the
+ * caller's to check: findConflicts([], list, { subnet }).
  */
 export function parseReservationsFile(text: string, file: string): Reservation[] {
   let json: unknown;
