@@ -10,28 +10,40 @@ Writes one consistent Kea + Knot configuration: kea-dhcp4.conf, kea-dhcp6.conf (
 --dhcp6-subnet), kea-dhcp-ddns.conf, kea-ctrl-agent.conf, knot.conf and the forward and
 reverse zone files, with a fresh TSIG key shared by Knot and the DDNS daemon (never
 printed). Every file is checked with the daemons' own checkers before anything is
-written; existing files are never replaced without --force.
+written, and then all are installed or none (each file fsynced, then renamed into place);
+existing files are never replaced without --force.
 
 Options (each also read from its environment variable):
 ${Object.entries(SETUP_SETTINGS).map(([flag, s]) => `  --${flag.padEnd(14)} ${s.env.padEnd(24)} ${s.help}`).join('\n')}
   --force          replace existing files (and make a new TSIG key)
   --if-missing     for the container's first start: write only when no configuration
-                   exists yet; an existing one (even partial) is left alone
+                   exists yet; a complete one is left alone, a partial one refused
   -h, --help       this text
 
 Paths (environment): ${Object.entries(PATH_VARIABLES).map(([k, v]) => `${k}=${v}`).join(', ')}
 
-Exit codes: 0 written (or left alone with --if-missing), 1 a checker refused the result
-or files exist, 78 invalid settings (each named with its flag and variable).`;
+Exit codes: 0 written (or left alone with --if-missing), 1 a checker refused the result,
+files exist or installing failed, 78 invalid settings (each named with its flag and
+variable) or, with --if-missing, a partial configuration.`;
 
-/** --if-missing: true when a configuration (even a partial one) exists and must be left alone. */
+/**
+ * --if-missing: true when the whole configuration exists and must be left alone, false
+ * when none does. Some files without the others is refused: the daemons would start from
+ * a set that does not agree (e.g. a DDNS key Knot does not have).
+ */
 async function configurationExists(paths: Paths, say: (text: string) => void): Promise<boolean> {
   const files = filesOf(paths);
   const main = [files.dhcp4Conf, files.ddnsConf, files.agentConf, files.knotConf];
-  const present = (await Promise.all(main.map(async (f) => ((await exists(f)) ? f : '')))).filter(Boolean);
-  if (present.length === main.length) say('kea-knot setup: the configuration exists; left as it is');
-  else if (present.length > 0) say(`kea-knot setup: a partial configuration exists (${present.join(', ')}); left as it is. Run kea-knot setup --force to replace it with a generated one.`);
-  return present.length > 0;
+  const found = await Promise.all(main.map((f) => exists(f)));
+  const missing = main.filter((_, i) => !found[i]);
+  if (missing.length === 0) {
+    say('kea-knot setup: the configuration exists; left as it is');
+    return true;
+  }
+  if (missing.length === main.length) return false;
+  throw new KeaKnotError('E_CONFIG', `a partial configuration exists: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing while the others are there; restore ${missing.length === 1 ? 'it' : 'them'}, or run kea-knot setup --force to replace every file with a generated set`, {
+    details: main.map((f, i) => `${found[i] ? 'present' : 'missing'}: ${f}`),
+  });
 }
 
 export async function setup(args: string[]): Promise<number> {

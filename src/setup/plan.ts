@@ -1,4 +1,4 @@
-import { chmod, chown, mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KeaKnotError } from '../errors.js';
@@ -8,6 +8,7 @@ import { knotConfig, zoneFiles } from './knot-config.js';
 import { filesOf, type Paths } from './paths.js';
 import type { SetupSettings } from './settings.js';
 import { derivedTsigKey, generateTsigKey } from './tsig.js';
+import { withoutSecrets } from './secrets.js';
 import { lookupUser } from './users.js';
 
 export interface PlannedFile {
@@ -61,7 +62,7 @@ export async function validatePlan(plan: readonly PlannedFile[]): Promise<void> 
       const staged = path.join(stage, path.basename(file.path));
       await writeFile(staged, file.content, { mode: 0o600 });
       const argv = file.check(staged);
-      const result = await runCommand(argv, { timeoutMs: 30_000, env: { ...process.env, KEA_PIDFILE_DIR: stage, KEA_LOCKFILE_DIR: stage } });
+      const result = await runCommand(argv, { timeoutMs: 30_000, env: { ...withoutSecrets(process.env), KEA_PIDFILE_DIR: stage, KEA_LOCKFILE_DIR: stage } });
       if (result.code !== 0) {
         failures.push(`${file.path}: ${describeResult([argv[0]!], result)}`, ...result.output.split('\n').filter(Boolean).map((line) => `    ${line.replaceAll(staged, file.path)}`));
       }
@@ -78,25 +79,86 @@ export async function exists(file: string): Promise<boolean> {
   return stat(file).then(() => true, () => false);
 }
 
-/** Writes every file (temp file + rename, so none is ever half-written); refuses to replace any unless `force`. */
+/** Opens a directory and fsyncs it, so the names renamed into it survive a power cut. */
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try { await handle.sync(); } finally { await handle.close(); }
+}
+
+/**
+ * Installs the whole plan or nothing. Every precondition first (no file present unless
+ * `force`, every owner exists, no target is a directory); then every file is staged
+ * next to its target (written, fsynced, its mode and owner set), and only when all are
+ * staged are they renamed into place and their directories fsynced. A failure while
+ * staging leaves the previous files as they were; one while renaming puts back what was
+ * already replaced (from hard links kept until the end), so no mix of old and new remains.
+ */
 export async function installPlan(plan: readonly PlannedFile[], force: boolean): Promise<void> {
-  if (!force) {
-    const present = (await Promise.all(plan.map(async (f) => ((await exists(f.path)) ? f.path : undefined)))).filter((f): f is string => f !== undefined);
-    if (present.length > 0) {
-      throw new KeaKnotError('E_STATE', `${present.length} file${present.length === 1 ? '' : 's'} already exist; nothing was written (use --force to replace them, which also makes a new TSIG key)`, { details: present });
-    }
+  const present = (await Promise.all(plan.map(async (f) => ((await exists(f.path)) ? f.path : undefined)))).filter((f): f is string => f !== undefined);
+  if (present.length > 0 && !force) {
+    throw new KeaKnotError('E_STATE', `${present.length} file${present.length === 1 ? '' : 's'} already exist; nothing was written (use --force to replace them, which also makes a new TSIG key)`, { details: present });
   }
+  const owners = new Map<string, { uid: number; gid: number }>();
   for (const file of plan) {
-    await mkdir(path.dirname(file.path), { recursive: true });
-    const temp = path.join(path.dirname(file.path), `.${path.basename(file.path)}.${process.pid}.tmp`);
-    await writeFile(temp, file.content, { mode: file.mode });
-    await chmod(temp, file.mode);
-    if (file.owner) {
-      const ids = lookupUser(file.owner.user);
-      if (!ids) throw new KeaKnotError('E_CONFIG', `user ${file.owner.user} does not exist here; create it or set --knot-user ''`);
-      // knot.conf stays root's, readable by the knot group; zone files belong to knot.
-      await chown(temp, file.owner.group ? 0 : ids.uid, ids.gid);
-    }
-    await rename(temp, file.path);
+    if (!file.owner || owners.has(file.owner.user)) continue;
+    const ids = lookupUser(file.owner.user);
+    if (!ids) throw new KeaKnotError('E_CONFIG', `user ${file.owner.user} (who must own ${file.path}) does not exist here; nothing was written. Create the user, or set --knot-user (KEA_KNOT_KNOT_USER) to an existing one or '' to keep Knot as root`);
+    owners.set(file.owner.user, ids);
   }
+  for (const target of present) {
+    if ((await stat(target)).isDirectory()) throw new KeaKnotError('E_STATE', `${target} is a directory, not a file; nothing was written. Move it away and run setup again`);
+  }
+
+  const suffix = `.kea-knot-${process.pid}`;
+  const staged: { file: PlannedFile; temp: string; backup?: string }[] = [];
+  const cleanUp = () => Promise.all(staged.flatMap((s) => [rm(s.temp, { force: true }), ...(s.backup ? [rm(s.backup, { force: true })] : [])]));
+  try {
+    for (const file of plan) {
+      await mkdir(path.dirname(file.path), { recursive: true });
+      const entry: (typeof staged)[number] = { file, temp: path.join(path.dirname(file.path), `.${path.basename(file.path)}${suffix}.tmp`) };
+      staged.push(entry);
+      const handle = await open(entry.temp, 'w', file.mode);
+      try {
+        await handle.writeFile(file.content);
+        await handle.chmod(file.mode);
+        if (file.owner) {
+          const ids = owners.get(file.owner.user)!;
+          // knot.conf stays root's, readable by the knot group; zone files belong to knot.
+          await handle.chown(file.owner.group ? 0 : ids.uid, ids.gid);
+        }
+        await handle.sync();
+      } finally { await handle.close(); }
+      if (present.includes(file.path)) {
+        entry.backup = path.join(path.dirname(file.path), `.${path.basename(file.path)}${suffix}.old`);
+        await link(file.path, entry.backup);
+      }
+    }
+  } catch (error) {
+    await cleanUp();
+    throw installError('nothing was written; the previous files are as they were', error);
+  }
+
+  const dirs = [...new Set(plan.map((f) => path.dirname(f.path)))];
+  const renamed: (typeof staged)[number][] = [];
+  try {
+    for (const entry of staged) {
+      await rename(entry.temp, entry.file.path);
+      renamed.push(entry);
+    }
+    for (const dir of dirs) await syncDir(dir);
+  } catch (error) {
+    for (const entry of renamed.reverse()) {
+      await (entry.backup ? rename(entry.backup, entry.file.path) : rm(entry.file.path, { force: true })).catch(() => undefined);
+    }
+    await cleanUp();
+    await Promise.all(dirs.map((dir) => syncDir(dir).catch(() => undefined)));
+    throw installError('the files already replaced were put back', error);
+  }
+  await cleanUp();
+}
+
+function installError(outcome: string, error: unknown): KeaKnotError {
+  if (error instanceof KeaKnotError) return error;
+  const failed = error as NodeJS.ErrnoException;
+  return new KeaKnotError('E_IO', `installing the configuration failed${failed.path ? ` at ${failed.path}` : ''}: ${failed.message}; ${outcome}. Make the directory writable and run setup again`, { cause: error });
 }
