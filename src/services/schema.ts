@@ -132,6 +132,8 @@ export const serviceFileSchema = z.strictObject({
   watch: z.array(z.string().min(1).refine((p) => p.startsWith('/'), 'must be an absolute path')).default([]),
   /** Lines of this service's output kept in memory for the logs API. */
   log_lines: z.number().int().min(0).max(100_000).default(1000),
+  /** Secret variables (names ending in _SECRET, _TOKEN, _PASSWORD, optionally _FILE) passed to this service; others never are. */
+  secrets: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'is not a valid variable name')).default([]),
 });
 
 export type ServiceFile = z.output<typeof serviceFileSchema>;

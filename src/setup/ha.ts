@@ -3,6 +3,10 @@ import { fromInt, toInt } from './ipv4.js';
 import type { HaPeer, HaSettings, Pool } from './settings.js';
 import { deriveSecret } from './tsig.js';
 
+/** Kea's hook libraries, found in the hooks directory of this machine's architecture. */
+export const LEASE_CMDS_HOOK = 'libdhcp_lease_cmds.so';
+export const HA_HOOK = 'libdhcp_ha.so';
+
 /** The user the peers' HA hooks present to each other's control agent. */
 export const HA_USER = 'kea-ha';
 
@@ -37,31 +41,28 @@ export function splitPools(pools: readonly Pool[], ha: HaSettings): { pool: stri
   });
 }
 
-/** hooks-libraries for kea-dhcp4: lease_cmds (the peers sync leases with it) and ha. */
-export function haHooks(ha: HaSettings, agentPort: number): object[] {
+/** kea-dhcp4's HA hook (it syncs leases through lease_cmds, which kea-config always loads before it). */
+export function haHook(ha: HaSettings, hooksDir: string, agentPort: number): object {
   const password = haPassword(ha);
-  return [
-    { library: path.join(ha.hooksDir, 'libdhcp_lease_cmds.so') },
-    {
-      library: path.join(ha.hooksDir, 'libdhcp_ha.so'),
-      parameters: {
-        'high-availability': [{
-          'this-server-name': ha.thisName,
-          mode: 'load-balancing',
-          ...HA_TIMERS[ha.profile],
-          // Off explicitly: the default changed in 2.4, and with it on kea-dhcp4 itself
-          // would listen on the peer URL, clashing with the control agent.
-          'multi-threading': { 'enable-multi-threading': false, 'http-dedicated-listener': false },
-          peers: ha.peers.map((peer, index) => ({
-            name: peer.name,
-            url: `http://${peer.address}:${agentPort}/`,
-            role: index === 0 ? 'primary' : 'secondary',
-            'auto-failover': true,
-            'basic-auth-user': HA_USER,
-            'basic-auth-password': password,
-          })),
-        }],
-      },
+  return {
+    library: path.join(hooksDir, HA_HOOK),
+    parameters: {
+      'high-availability': [{
+        'this-server-name': ha.thisName,
+        mode: 'load-balancing',
+        ...HA_TIMERS[ha.profile],
+        // Off explicitly: the default changed in 2.4, and with it on kea-dhcp4 itself
+        // would listen on the peer URL, clashing with the control agent.
+        'multi-threading': { 'enable-multi-threading': false, 'http-dedicated-listener': false },
+        peers: ha.peers.map((peer, index) => ({
+          name: peer.name,
+          url: `http://${peer.address}:${agentPort}/`,
+          role: index === 0 ? 'primary' : 'secondary',
+          'auto-failover': true,
+          'basic-auth-user': HA_USER,
+          'basic-auth-password': password,
+        })),
+      }],
     },
-  ];
+  };
 }

@@ -5,7 +5,7 @@ import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { KeaKnotError } from '../errors.js';
 import { parseDuration } from '../services/duration.js';
-import { thisPeer } from './ha.js';
+import { HA_HOOK, LEASE_CMDS_HOOK, thisPeer } from './ha.js';
 import { fromInt, toInt } from './ipv4.js';
 
 /** Setup settings: flag name, environment variable, help. Flags win over the environment. */
@@ -26,8 +26,9 @@ export const SETUP_SETTINGS = {
   'ha-peers': { env: 'KEA_KNOT_HA_PEERS', help: 'an HA pair: name1=address1,name2=address2, the same on both nodes; the first is the DNS primary' },
   'ha-this': { env: 'KEA_KNOT_HA_THIS', help: "which peer this node is (its name in --ha-peers); the only setting that differs between the nodes" },
   'ha-secret': { env: 'KEA_KNOT_HA_SECRET', help: 'a shared secret (at least 20 characters, the same on both nodes) from which the HA password and the TSIG key are derived' },
+  'ha-secret-file': { env: 'KEA_KNOT_HA_SECRET_FILE', help: 'a file holding that secret (Docker/compose secrets: /run/secrets/NAME); surrounding whitespace is ignored' },
   'ha-profile': { env: 'KEA_KNOT_HA_PROFILE', help: 'HA timers: home (failover in ~6-7 s, default) or fast (~1 s; for tests and quiet LANs)' },
-  'hooks-dir': { env: 'KEA_KNOT_HOOKS_DIR', help: "Kea's hooks directory (default: found under /usr/lib)" },
+  'hooks-dir': { env: 'KEA_KNOT_HOOKS_DIR', help: "Kea's hooks directory, with libdhcp_lease_cmds.so (and libdhcp_ha.so for a pair) (default: found under /usr/lib)" },
 } as const;
 
 export type SetupFlag = keyof typeof SETUP_SETTINGS;
@@ -58,7 +59,6 @@ export interface HaSettings {
   readonly thisName: string;
   readonly secret: string;
   readonly profile: 'home' | 'fast';
-  readonly hooksDir: string;
 }
 
 export interface SetupSettings {
@@ -75,6 +75,8 @@ export interface SetupSettings {
   readonly dhcp6?: { readonly subnet: string; readonly pools: readonly Pool[] };
   readonly knotUser: string;
   readonly dnsPort: number;
+  /** Kea's hooks directory: lease_cmds is always loaded, ha in a pair. */
+  readonly hooksDir: string;
   readonly ha?: HaSettings;
 }
 
@@ -209,36 +211,56 @@ export async function resolveSetup(raw: Partial<Record<SetupFlag, string>>): Pro
     const self = peers.find((p) => p.name === raw['ha-this']);
     if (!raw['ha-this']) problem('ha-this', 'is required with --ha-peers: the name of this node');
     else if (!self) problem('ha-this', `"${raw['ha-this']}" is not one of the peers (${peers.map((p) => p.name).join(', ')})`);
-    const secret = raw['ha-secret'] ?? '';
-    if (secret.length < 20) problem('ha-secret', 'is required for a pair, at least 20 characters, the same on both nodes (e.g. openssl rand -hex 24)');
+    const secret = (await pairSecret(raw, problem)) ?? '';
     const profile = raw['ha-profile'] ?? 'home';
     if (profile !== 'home' && profile !== 'fast') problem('ha-profile', `"${profile}" is not home or fast`);
-    const hooksDir = raw['hooks-dir'] ?? findHooksDir();
-    if (!hooksDir) problem('hooks-dir', "Kea's hooks directory (with libdhcp_ha.so) was not found under /usr/lib; install Kea's HA hook or give its directory");
-    if (peers.length === 2 && self && secret.length >= 20 && hooksDir && (profile === 'home' || profile === 'fast')) {
-      ha = { peers: [peers[0]!, peers[1]!], thisName: self.name, secret, profile, hooksDir };
+    if (peers.length === 2 && self && secret.length >= 20 && (profile === 'home' || profile === 'fast')) {
+      ha = { peers: [peers[0]!, peers[1]!], thisName: self.name, secret, profile };
     }
   }
+  const pairWanted = Boolean(raw['ha-peers'] || raw['ha-this']);
+  const libraries = pairWanted ? [LEASE_CMDS_HOOK, HA_HOOK] : [LEASE_CMDS_HOOK];
+  const hooksDir = raw['hooks-dir'] ?? findHooksDir(libraries);
+  if (!hooksDir) problem('hooks-dir', `Kea's hooks directory (with ${libraries.join(' and ')}) was not found under /usr/lib; install Kea's hook packages or give its directory`);
   const address = addressSetting ?? (ha ? thisPeer(ha).address : undefined);
   if (address === undefined) problem('address', "is required: this server's LAN address");
   else if (ha && address !== thisPeer(ha).address) problem('address', `${address} is not ${ha.thisName}'s address in --ha-peers`);
 
-  if (problems.length > 0 || !dom || !network || !address || !router) {
+  if (problems.length > 0 || !dom || !network || !address || !router || !hooksDir) {
     throw new KeaKnotError('E_CONFIG', `the setup settings have ${problems.length} problem${problems.length === 1 ? '' : 's'}; nothing was written`, { details: problems });
   }
   return {
     domain: dom, subnet: network.text, prefixLength: network.prefix, address, interface: iface, pools, router, dnsServers,
-    leaseSeconds, reservations, ...(dhcp6 ? { dhcp6 } : {}), knotUser, dnsPort, ...(ha ? { ha } : {}),
+    leaseSeconds, reservations, ...(dhcp6 ? { dhcp6 } : {}), knotUser, dnsPort, hooksDir, ...(ha ? { ha } : {}),
   };
 }
 
-/** Kea's hooks directory: /usr/lib/<multiarch>/kea/hooks on Debian, /usr/lib/kea/hooks on Alpine. */
-export function findHooksDir(root = '/usr/lib'): string | undefined {
+/** A pair's shared secret from --ha-secret or the file --ha-secret-file names; undefined after a problem. */
+async function pairSecret(raw: Partial<Record<SetupFlag, string>>, problem: (flag: SetupFlag, message: string) => void): Promise<string | undefined> {
+  const file = raw['ha-secret-file'];
+  if (!file) {
+    if ((raw['ha-secret'] ?? '').length >= 20) return raw['ha-secret'];
+    problem('ha-secret', `is required for a pair, at least 20 characters, the same on both nodes (e.g. openssl rand -hex 24), or give --ha-secret-file (${SETUP_SETTINGS['ha-secret-file'].env})`);
+    return undefined;
+  }
+  let text: string;
+  try { text = (await readFile(file, 'utf8')).trim(); } catch (error) {
+    problem('ha-secret-file', `cannot read ${file}: ${(error as Error).message}; mount the secret there or correct the path`);
+    return undefined;
+  }
+  if (text.length < 20) problem('ha-secret-file', `${file} holds ${text.length} characters; the secret needs at least 20, the same on both nodes (e.g. openssl rand -hex 24 > ${file})`);
+  else if (raw['ha-secret'] !== undefined && raw['ha-secret'] !== text) problem('ha-secret-file', `${file} and --ha-secret (${SETUP_SETTINGS['ha-secret'].env}) hold different secrets; set only one of them`);
+  else return text;
+  return undefined;
+}
+
+/** Kea's hooks directory holding `libraries`: /usr/lib/<multiarch>/kea/hooks on Debian, /usr/lib/kea/hooks on Alpine. */
+export function findHooksDir(libraries: readonly string[], root = '/usr/lib'): string | undefined {
   const candidates = [path.join(root, 'kea/hooks')];
   try {
     for (const entry of readdirSync(root)) candidates.push(path.join(root, entry, 'kea/hooks'));
   } catch { /* no /usr/lib: nothing found */ }
-  return candidates.find((dir) => existsSync(path.join(dir, 'libdhcp_ha.so')));
+  return candidates.find((dir) => libraries.every((library) => existsSync(path.join(dir, library))));
 }
 
 /** The reverse (in-addr.arpa) zone covering the subnet, on an octet boundary. */
