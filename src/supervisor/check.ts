@@ -1,10 +1,11 @@
 import { KeaKnotError } from '../errors.js';
 import type { ServiceSpec } from '../services/schema.js';
+import { withoutSecrets } from '../setup/secrets.js';
 import { describeResult, runCommand, type CommandResult } from './run-command.js';
 
-/** The environment a service's commands run with: the container's, plus its own. */
+/** The environment a service's commands run with: the container's without the secrets it does not list, plus its own. */
 export function serviceEnv(spec: ServiceSpec): NodeJS.ProcessEnv {
-  return { ...process.env, ...spec.environment };
+  return { ...withoutSecrets(process.env, spec.secrets), ...spec.environment };
 }
 
 /**
