@@ -1,4 +1,5 @@
 import type { Gauge, Registry } from 'prom-client';
+import { DropWatch, type KeaTarget } from '../kea/statistics.js';
 import type { LogOutput } from '../logs/output.js';
 import type { ServiceState } from '../supervisor/lifecycle.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
@@ -16,18 +17,36 @@ export interface MetricsSource {
 /** prom-client's Registry.PROMETHEUS_CONTENT_TYPE, known before prom-client is loaded. */
 const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
+/** The Kea daemons to ask for statistics: ready services with a control socket. */
+function keaTargets(supervisor: Supervisor): KeaTarget[] {
+  return [...supervisor.runners.values()].flatMap((runner) => {
+    const socket = runner.spec.kea_control_socket;
+    const pid = runner.pid;
+    return socket !== undefined && runner.state === 'ready' && pid !== null ? [{ service: runner.spec.name, socket, pid }] : [];
+  });
+}
+
 /**
  * Prometheus metrics, computed from the supervisor at scrape time (nothing to keep in step).
  * prom-client is loaded at the first scrape: a supervisor nobody scrapes does not carry it.
+ * Kea's drop counters are also looked at between scrapes (until the supervisor shuts
+ * down), so that a growing one is logged even when nobody scrapes.
  */
-export function createMetrics(supervisor: Supervisor, output: LogOutput): MetricsSource {
+export function createMetrics(supervisor: Supervisor, output: LogOutput, options: { dropPollMs?: number } = {}): MetricsSource {
   let loading: Promise<Registry> | undefined;
   let registry: Registry | undefined;
+  const drops = new DropWatch({
+    targets: () => keaTargets(supervisor),
+    logFor: (service) => output.forService(service),
+    ...(options.dropPollMs === undefined ? {} : { intervalMs: options.dropPollMs }),
+  });
+  drops.start();
+  supervisor.once('shutdown', () => drops.stop());
   return {
     contentType: PROMETHEUS_CONTENT_TYPE, // the registry is built with the default
     async metrics() {
       if (registry === undefined) {
-        loading ??= import('prom-client').then((promClient) => buildRegistry(promClient, supervisor, output));
+        loading ??= import('prom-client').then((promClient) => buildRegistry(promClient, supervisor, output, drops));
         try {
           registry = await loading;
         } finally {
@@ -39,8 +58,8 @@ export function createMetrics(supervisor: Supervisor, output: LogOutput): Metric
   };
 }
 
-function buildRegistry(promClient: typeof import('prom-client'), supervisor: Supervisor, output: LogOutput): Registry {
-  const { Gauge, Registry } = promClient;
+function buildRegistry(promClient: typeof import('prom-client'), supervisor: Supervisor, output: LogOutput, drops: DropWatch): Registry {
+  const { Counter, Gauge, Registry } = promClient;
   const registry = new Registry();
   // The two HA gauges are collected together (prom-client collects all at once): one
   // status-get per Kea daemon a scrape, shared by both.
@@ -88,6 +107,16 @@ function buildRegistry(promClient: typeof import('prom-client'), supervisor: Sup
     async collect() {
       this.reset();
       for (const status of await haStatus()) if (status.ha) this.set({ service: status.name }, Number(status.ha.serving));
+    },
+  });
+  new Counter({
+    name: 'kea_knot_kea_packets_dropped_total', help: "packets a Kea daemon received and dropped, by Kea's statistic (pkt4-parse-failed: malformed; pkt4-receive-drop: every drop)", labelNames: ['service', 'statistic'], registers: [registry],
+    // One statistic-get-all per Kea daemon a scrape; a growing count is also logged.
+    async collect() {
+      this.reset();
+      for (const { service, counts } of await drops.read()) {
+        for (const [statistic, count] of counts) this.inc({ service, statistic }, count);
+      }
     },
   });
   new Gauge({
