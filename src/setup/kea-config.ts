@@ -2,7 +2,8 @@ import type { Paths } from './paths.js';
 import { filesOf } from './paths.js';
 import { reverseZone, reverseZone6, type SetupSettings } from './settings.js';
 import type { TsigKey } from './tsig.js';
-import { HA_USER, haHooks, haPassword, primaryPeer, splitPools } from './ha.js';
+import path from 'node:path';
+import { HA_USER, haHook, haPassword, LEASE_CMDS_HOOK, primaryPeer, splitPools, thisPeer } from './ha.js';
 
 /** Ports between the daemons: D2's on loopback; the agent's too, except in a pair, where the peer reaches it. */
 export const DDNS_PORT = 53001;
@@ -30,7 +31,21 @@ function ddnsClient(s: SetupSettings) {
     'ddns-use-conflict-resolution': true,
     // Names missed while Knot was down, frozen by vizone, or unreachable catch up at renewal.
     'ddns-update-on-renew': true,
+    // Client names become valid DNS labels (letters, digits, inner hyphens): everything else
+    // is dropped (café -> caf), and so are hyphens at either end of a label (-pc- -> pc).
+    // Kea matches this POSIX extended regex (the same in 2.2 to 3.0) against a hostname
+    // option whole and against an FQDN option label by label. A name with nothing valid
+    // left comes out as the domain itself, which DNS refuses (conflict resolution: the
+    // apex holds no DHCID): such a client gets a lease and no name.
+    'hostname-char-set': '[^A-Za-z0-9.-]|^-+|-+$|-+\\.|\\.-+',
+    'hostname-char-replacement': '',
   };
+}
+
+/** lease_cmds always (lease4-get-all, lease4-resend-ddns; HA syncs with it), then a pair's HA hook. */
+function hooks(s: SetupSettings, v4: boolean) {
+  const leaseCmds = { library: path.join(s.hooksDir, LEASE_CMDS_HOOK) };
+  return { 'hooks-libraries': v4 && s.ha ? [leaseCmds, haHook(s.ha, s.hooksDir, AGENT_PORT)] : [leaseCmds] };
 }
 
 export function dhcp4Config(s: SetupSettings, paths: Paths): object {
@@ -47,14 +62,12 @@ export function dhcp4Config(s: SetupSettings, paths: Paths): object {
       },
       'control-socket': { 'socket-type': 'unix', 'socket-name': files.dhcp4Socket },
       'lease-database': { type: 'memfile', persist: true, name: files.leases4, 'lfc-interval': 3600 },
-      ...(s.ha ? { 'hooks-libraries': haHooks(s.ha, AGENT_PORT) } : {}),
+      ...hooks(s, true),
       ...VERSION_NEUTRAL,
       'valid-lifetime': s.leaseSeconds,
       'renew-timer': Math.floor(s.leaseSeconds / 2),
       'rebind-timer': Math.floor((s.leaseSeconds * 7) / 8),
       ...ddnsClient(s),
-      'hostname-char-set': '[^A-Za-z0-9.-]',
-      'hostname-char-replacement': '-',
       'option-data': [
         { name: 'domain-name-servers', data: s.dnsServers.join(', ') },
         { name: 'domain-name', data: s.domain },
@@ -80,6 +93,7 @@ export function dhcp6Config(s: SetupSettings, paths: Paths): object | undefined 
       'interfaces-config': { interfaces: [s.interface], 'service-sockets-max-retries': 60, 'service-sockets-retry-wait-time': 5000 },
       'control-socket': { 'socket-type': 'unix', 'socket-name': files.dhcp6Socket },
       'lease-database': { type: 'memfile', persist: true, name: files.leases6, 'lfc-interval': 3600 },
+      ...hooks(s, false),
       ...VERSION_NEUTRAL,
       'valid-lifetime': s.leaseSeconds,
       'preferred-lifetime': Math.floor((s.leaseSeconds * 3) / 4),
@@ -116,9 +130,10 @@ export function agentConfig(s: SetupSettings, paths: Paths): object {
   const sock = (name: string) => ({ 'socket-type': 'unix', 'socket-name': name });
   return {
     'Control-agent': {
-      // Alone: loopback only. In a pair the peer must reach it, so it listens on every
-      // address and requires the pair's credentials (an open agent lets anyone reconfigure DHCP).
-      'http-host': s.ha ? '0.0.0.0' : '127.0.0.1',
+      // Alone: loopback only. In a pair the peer must reach it, so it listens on this
+      // node's own address (not every address) and requires the pair's credentials (an
+      // open agent lets anyone reconfigure DHCP).
+      'http-host': s.ha ? thisPeer(s.ha).address : '127.0.0.1',
       'http-port': AGENT_PORT,
       ...(s.ha ? { authentication: { type: 'basic', realm: 'kea-knot', clients: [{ user: HA_USER, password: haPassword(s.ha) }] } } : {}),
       'control-sockets': {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KeaKnotError } from '../../../src/errors.js';
-import { ddnsConfig, dhcp4Config } from '../../../src/setup/kea-config.js';
+import { agentConfig, ddnsConfig, dhcp4Config, dhcp6Config } from '../../../src/setup/kea-config.js';
 import { knotConfig, zoneFiles } from '../../../src/setup/knot-config.js';
 import { pathsFrom } from '../../../src/setup/paths.js';
 import { resolveSetup, reverseZone, reverseZone6, zonesOf, type SetupFlag } from '../../../src/setup/settings.js';
@@ -115,6 +115,21 @@ describe('generated configuration agrees with itself', async () => {
     expect((dhcp4.Dhcp4['dhcp-ddns'] as { 'server-port': number })['server-port']).toBe(ddns.DhcpDdns.port);
   });
 
+  it('loads lease_cmds from the hooks directory found here into kea-dhcp4 and kea-dhcp6, with or without a pair', () => {
+    const dhcp6 = dhcp6Config(s, paths) as { Dhcp6: Record<string, unknown> };
+    expect(s.hooksDir).toMatch(/\/kea\/hooks$/);
+    expect(dhcp4.Dhcp4['hooks-libraries']).toEqual([{ library: `${s.hooksDir}/libdhcp_lease_cmds.so` }]);
+    expect(dhcp6.Dhcp6['hooks-libraries']).toEqual([{ library: `${s.hooksDir}/libdhcp_lease_cmds.so` }]);
+  });
+
+  it('makes client names valid DNS labels in kea-dhcp4 and kea-dhcp6 alike', () => {
+    const dhcp6 = dhcp6Config(s, paths) as { Dhcp6: Record<string, unknown> };
+    for (const config of [dhcp4.Dhcp4, dhcp6.Dhcp6]) {
+      expect(config['hostname-char-set']).toBe('[^A-Za-z0-9.-]|^-+|-+$|-+\\.|\\.-+');
+      expect(config['hostname-char-replacement']).toBe('');
+    }
+  });
+
   it('sets the defaults that differ between Kea 2.2 and 2.6 explicitly, logs to stdout', () => {
     expect(dhcp4.Dhcp4['multi-threading']).toEqual({ 'enable-multi-threading': false });
     expect(JSON.stringify(dhcp4)).toContain('"output":"stdout"');
@@ -153,6 +168,33 @@ describe('an HA pair from the same settings on both nodes', async () => {
     ]);
     expect(a).toContain('"multi-threading":{"enable-multi-threading":false,"http-dedicated-listener":false}');
     expect(a).toContain('"url":"http://192.168.1.3:8000/"');
+  });
+
+  it('binds each node\'s control agent to that node\'s own address, and lone nodes to loopback', async () => {
+    const host = (settings: typeof one) => (agentConfig(settings, paths) as { 'Control-agent': { 'http-host': string } })['Control-agent']['http-host'];
+    expect(host(one)).toBe('192.168.1.2');
+    expect(host(two)).toBe('192.168.1.3');
+    expect(host(await resolveSetup(base))).toBe('127.0.0.1');
+    expect(JSON.stringify(dhcp4Config(one, paths))).toContain(`{"library":"${one.hooksDir}/libdhcp_lease_cmds.so"},{"library":"${one.hooksDir}/libdhcp_ha.so"`);
+  });
+
+  it('reads the shared secret from KEA_KNOT_HA_SECRET_FILE, trimmed, with clear refusals', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'kk-secret-'));
+    try {
+      const file = path.join(dir, 'ha_secret');
+      await writeFile(file, `  ${pair['ha-secret']}\n`);
+      const { 'ha-secret': _secret, ...withoutSecret } = pair;
+      const fromFile = await resolveSetup({ ...withoutSecret, 'ha-this': 'pi1', 'ha-secret-file': file });
+      expect(fromFile.ha?.secret).toBe(pair['ha-secret']);
+      expect(await resolveSetup({ ...pair, 'ha-this': 'pi1', 'ha-secret-file': file })).toEqual(one);
+      const refused = async (change: Partial<Record<SetupFlag, string>>) => (await problems({ ...withoutSecret, 'ha-this': 'pi1', ...change })).join('\n');
+      expect(await refused({ 'ha-secret-file': path.join(dir, 'absent') })).toContain(`--ha-secret-file (KEA_KNOT_HA_SECRET_FILE): cannot read ${path.join(dir, 'absent')}: ENOENT`);
+      await writeFile(path.join(dir, 'short'), 'short\n');
+      expect(await refused({ 'ha-secret-file': path.join(dir, 'short') })).toContain(`${path.join(dir, 'short')} holds 5 characters; the secret needs at least 20`);
+      expect(await refused({ 'ha-secret-file': file, 'ha-secret': 'another-secret-of-enough-length' })).toContain(`${file} and --ha-secret (KEA_KNOT_HA_SECRET) hold different secrets; set only one of them`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('derives the same keys on both nodes from the shared secret, and different ones from another', async () => {
