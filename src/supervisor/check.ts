@@ -24,7 +24,8 @@ export async function checkService(spec: ServiceSpec, signal?: AbortSignal): Pro
   return result;
 }
 
-const ERROR_LINE = /\b(ERROR|FATAL|CRITICAL|[Ee]rror:|critical:)/;
+/** Kea's ERROR/FATAL log lines and its closing "Error encountered"; Knot's "error:" lines. */
+const ERROR_LINE = /\b(ERROR|FATAL|CRITICAL)\b|^(error|Error|critical)\b/;
 
 /**
  * A checker's output lines with the errors first: Kea prints a page of INFO lines before
