@@ -23,7 +23,11 @@ const CONTROL = new Set(['status', 'reload', 'restart', 'start', 'stop', 'logs',
 
 // Each command loads only its own modules: the client commands stay quick to start.
 async function run(command: string, args: string[]): Promise<number> {
-  if (command === 'supervise') return (await import('./supervise.js')).supervise(args);
+  if (command === 'supervise') {
+    // Before the supervisor's modules load: as PID 1 a TERM without a handler is dropped.
+    const early = (await import('../supervisor/signals.js')).holdEarlyStop();
+    return (await import('./supervise.js')).supervise(args, early);
+  }
   if (command === 'check') return (await import('./check.js')).check(args);
   if (command === 'setup') return (await import('./setup.js')).setup(args);
   if (command === 'init') return (await import('./init.js')).init(args);

@@ -8,7 +8,7 @@ import { loadServices } from '../services/load.js';
 import { SETTINGS, readSettings, type Settings } from '../settings.js';
 import { stopAdopted } from '../supervisor/adopted.js';
 import { startReaper } from '../supervisor/reaper.js';
-import { handleSignals, holdEarlyStop } from '../supervisor/signals.js';
+import { handleSignals, holdEarlyStop, type EarlyStop } from '../supervisor/signals.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { ConfigWatcher } from '../supervisor/watch.js';
 import { parseFlags } from './usage.js';
@@ -51,7 +51,7 @@ async function readToken(file: string): Promise<string> {
   return token;
 }
 
-export async function supervise(args: string[]): Promise<number> {
+export async function supervise(args: string[], early: EarlyStop = holdEarlyStop()): Promise<number> {
   const { values } = parseFlags('supervise', args, {
     'services-dir': { type: 'string' },
     socket: { type: 'string' },
@@ -61,7 +61,6 @@ export async function supervise(args: string[]): Promise<number> {
     process.stdout.write(`${superviseHelp}\n`);
     return ExitCode.ok;
   }
-  const early = holdEarlyStop();
   const flags: Partial<Record<keyof Settings, string>> = {};
   if (values['services-dir'] !== undefined) flags.servicesDir = values['services-dir'];
   if (values.socket !== undefined) flags.socket = values.socket;
@@ -88,7 +87,7 @@ export async function supervise(args: string[]): Promise<number> {
   };
   // Listened for before any signal handler exists: a TERM during start-up must not be missed.
   const stopped = new Promise<number>((resolve) => supervisor.once('shutdown', resolve));
-  const unhandle = handleSignals(supervisor, logger, () => { reread().catch(() => undefined); }, early.take());
+  const unhandle = handleSignals(supervisor, logger, () => { reread().catch(() => undefined); }, early);
   process.on('uncaughtException', (error) => {
     logger.fatal({ err: error }, `internal error: ${error.message}; stopping every service`);
     void supervisor.shutdown('internal error', ExitCode.failure);
@@ -111,6 +110,11 @@ export async function supervise(args: string[]): Promise<number> {
   }
 
   logger.info({ pid: process.pid, servicesDir: set.dir, socket: settings.socket, tcp: settings.apiListen ?? null, reaper: reaper.active }, `kea-knot supervisor started (pid ${process.pid})`);
+  // chokidar misses a file whose directory does not exist yet: files init writes on a first
+  // start are watched once it has run.
+  supervisor.on('oneshotDone', () => {
+    if (!supervisor.shuttingDown) void watcher.watchRunners(supervisor.runners.values());
+  });
   // A TERM may arrive during any await here; then nothing more is started.
   await watcher.load(supervisor.runners.values());
   supervisor.start();

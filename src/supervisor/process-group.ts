@@ -27,12 +27,10 @@ export function groupAlive(pgid: number): boolean {
 }
 
 /** Whether `ps` is on PATH: tree-kill runs it, and an absent one would throw uncaught (ENOENT). */
-let psFound: boolean | undefined;
 function havePs(): boolean {
-  psFound ??= (process.env.PATH ?? '').split(':').some((dir) => {
+  return (process.env.PATH ?? '').split(':').some((dir) => {
     try { accessSync(path.join(dir || '.', 'ps'), constants.X_OK); return true; } catch { return false; }
   });
-  return psFound;
 }
 
 /**

@@ -6,7 +6,7 @@ import type { Supervisor } from './supervisor.js';
  * PID 1 gets only the signals it handles (the kernel drops the rest), and an unhandled
  * SIGUSR1 would open Node's inspector; so every signal that matters has a handler.
  */
-export function handleSignals(supervisor: Supervisor, logger: Logger, onHangup: () => void, early?: NodeJS.Signals): () => void {
+export function handleSignals(supervisor: Supervisor, logger: Logger, onHangup: () => void, early?: EarlyStop): () => void {
   let stopSignals = 0;
   const stop = (signal: NodeJS.Signals) => {
     stopSignals += 1;
@@ -29,18 +29,26 @@ export function handleSignals(supervisor: Supervisor, logger: Logger, onHangup: 
     ['SIGUSR2', dumpStatus],
   ];
   for (const [signal, handler] of handlers) process.on(signal, handler);
-  if (early !== undefined) stop(early);
+  // Only now: a signal not yet dispatched when the holders go reaches these handlers (with
+  // no listener at all for a moment, libuv would drop it).
+  const seen = early?.take();
+  if (seen !== undefined) stop(seen);
   return () => { for (const [signal, handler] of handlers) process.off(signal, handler); };
 }
 
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
 
 /**
- * Holds a stop signal that arrives before handleSignals() is installed (while services.d
- * is read): as PID 1 it would be dropped, and `docker stop` would wait for its timeout.
- * `take()` removes the holders and returns the signal seen, if any.
+ * Holds a stop signal that arrives before handleSignals() is installed (while modules load
+ * and services.d is read): as PID 1 it would be dropped, and `docker stop` would wait for
+ * its timeout.
  */
-export function holdEarlyStop(): { take(): NodeJS.Signals | undefined } {
+export interface EarlyStop {
+  /** Removes the holders; the stop signal they saw, if any. */
+  take(): NodeJS.Signals | undefined;
+}
+
+export function holdEarlyStop(): EarlyStop {
   let seen: NodeJS.Signals | undefined;
   const holders = STOP_SIGNALS.map((signal) => [signal, () => { seen ??= signal; }] as const);
   for (const [signal, holder] of holders) process.on(signal, holder);
