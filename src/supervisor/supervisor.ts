@@ -24,9 +24,10 @@ export interface Readiness {
 /**
  * Owns every service runner: starts them in dependency order (independent ones together),
  * stops them in reverse order, ends everything when a critical service fails, and applies
- * a re-read services.d.
+ * a re-read services.d. Emits 'oneshotDone' when a oneshot has run to completion (it may
+ * have written files others watch), and 'shutdown' with the exit code at the end.
  */
-export class Supervisor extends EventEmitter<{ shutdown: [number] }> {
+export class Supervisor extends EventEmitter<{ shutdown: [number]; oneshotDone: [string] }> {
   private readonly runnerMap = new Map<string, ServiceRunner>();
   private deps: Map<string, string[]>;
   private readonly logger: Logger;
@@ -181,6 +182,7 @@ export class Supervisor extends EventEmitter<{ shutdown: [number] }> {
       void this.shutdown(`critical service ${runner.spec.name} failed: ${runner.machine.lastError ?? 'unknown reason'}`, ExitCode.failure);
       return;
     }
+    if (runner.state === 'exited' && runner.spec.type === 'oneshot') this.emit('oneshotDone', runner.spec.name);
     if (runner.state === 'failed') {
       const blocked = [...this.waiting].filter((name) => this.deps.get(name)?.includes(runner.spec.name));
       if (blocked.length > 0) this.logger.error({ blocked }, `${blocked.join(', ')} will not start: ${blocked.length === 1 ? 'it depends' : 'they depend'} on ${runner.spec.name}, which failed`);

@@ -16,6 +16,7 @@ export class ConfigWatcher {
   private timers = new Map<string, NodeJS.Timeout>();
   /** Bumped by close(): a watchRunners() still loading chokidar then adds nothing. */
   private generation = 0;
+  private rewatching: Promise<void> = Promise.resolve();
 
   /** `loggerFor` gives the logger that speaks for a service, so its records name it. */
   constructor(private readonly loggerFor: (service: string) => Logger) {}
@@ -29,8 +30,15 @@ export class ConfigWatcher {
     if (watchedRunners(runners).length > 0) await loadChokidar();
   }
 
-  /** Watches the files of these runners, replacing whatever was watched before. */
-  async watchRunners(runners: Iterable<ServiceRunner>): Promise<void> {
+  /** Watches the files of these runners, replacing whatever was watched before; one call at a time. */
+  watchRunners(runners: Iterable<ServiceRunner>): Promise<void> {
+    const list = [...runners];
+    const run = this.rewatching.then(() => this.rewatch(list));
+    this.rewatching = run.catch(() => undefined);
+    return run;
+  }
+
+  private async rewatch(runners: ServiceRunner[]): Promise<void> {
     await this.close();
     const generation = this.generation;
     const watched = watchedRunners(runners);
