@@ -11,7 +11,7 @@ export const SETTINGS = {
   KEA_KNOT_LOG_QUEUE_BYTES: { default: String(4 * 1024 * 1024), help: 'log bytes held while stdout is not read; past this, service lines are dropped and counted' },
   KEA_KNOT_SOCKET: { default: DEFAULT_SOCKET, help: 'unix socket of the control API (mode 0600); --socket overrides it' },
   KEA_KNOT_SOCKET_GROUP: { default: '', help: 'numeric group id that may also use the socket (mode 0660)' },
-  KEA_KNOT_API_LISTEN: { default: '', help: 'host:port of an extra TCP listener for the API (off when empty); needs a token file' },
+  KEA_KNOT_API_LISTEN: { default: '', help: 'host:port of an extra TCP listener for the API (off when empty); needs a token file; plain HTTP, so bind it to 127.0.0.1 or put it behind a TLS proxy' },
   KEA_KNOT_API_TOKEN_FILE: { default: '', help: 'file holding the bearer token the TCP listener requires' },
 } as const;
 

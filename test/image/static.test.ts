@@ -141,6 +141,8 @@ describe('Dockerfile.alpine and Dockerfile.debian agree', () => {
       const stage = runtime(d);
       expect(all(stage, 'COPY')).toEqual(expect.arrayContaining(['services.d/ /etc/kea-knot/services.d/', 'rootfs/ /']));
       expect(all(stage, 'ENV').join(' ')).toContain('KEA_KNOT_SERVICES_DIR=/etc/kea-knot/services.d');
+      // Only inside the image may init point /etc/localtime at TZ's zone.
+      expect(all(stage, 'ENV').join(' ')).toContain('KEA_KNOT_ROOT=/');
       // Links every package.json "bin" entry (kea-knot and the *-reload wrappers) into /usr/local/bin.
       expect(all(stage, 'RUN').join('\n')).toMatch(/\.bin;.*symlinkSync\("\/usr\/local\/lib\/kea-knot\/" \+ target, "\/usr\/local\/bin\/" \+ name\)/);
       // Only production dependencies in the runtime image, optional ones (koffi) kept.
