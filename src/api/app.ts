@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { PassThrough } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { KeaKnotError, type ErrorCode } from '../errors.js';
-import type { LogEntry } from '../logs/history.js';
+import type { LogEntry, LogHistory } from '../logs/history.js';
 import type { MetricsSource } from './metrics.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 
@@ -23,6 +23,8 @@ const STATUS_FOR: Partial<Record<ErrorCode, number>> = {
 const OPEN_ROUTES = new Set(['/v1/live', '/metrics']);
 const ACTIONS = ['reload', 'restart', 'start', 'stop'] as const;
 const MAX_LOG_LINES = 100_000;
+/** What a following client may have waiting for it (beyond the socket's own buffers). */
+const FOLLOW_BUFFER_BYTES = 256 * 1024;
 
 type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
@@ -140,15 +142,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
       if (!Number.isInteger(lines) || lines < 0 || lines > MAX_LOG_LINES) {
         throw new KeaKnotError('E_USAGE', `lines must be a whole number from 0 to ${MAX_LOG_LINES}, got "${query.lines}"`);
       }
-      const ndjson = (entry: LogEntry) => `${JSON.stringify(entry)}\n`;
       const recent = runner.history.last(lines).map(ndjson).join('');
       reply.type('application/x-ndjson');
       if (query.follow !== 'true' && query.follow !== '1') return reply.send(recent);
-      const stream = new PassThrough();
-      stream.write(recent);
-      const unsubscribe = runner.history.subscribe((entry) => stream.write(ndjson(entry)));
-      request.raw.once('close', () => { unsubscribe(); stream.end(); });
-      return reply.send(stream);
+      return reply.send(follow(runner.history, recent, request));
     },
   });
   route('/metrics', {
@@ -158,6 +155,33 @@ export function buildApp(options: AppOptions): FastifyInstance {
     },
   });
   return app;
+}
+
+/**
+ * A `logs -f` stream: the recent lines, then every new one. A client that stops reading
+ * must not grow the supervisor's memory: once FOLLOW_BUFFER_BYTES wait for it, its lines
+ * are dropped, and when it has read them a line says how many it missed.
+ */
+function follow(history: LogHistory, recent: string, request: FastifyRequest): PassThrough {
+  const stream = new PassThrough({ highWaterMark: FOLLOW_BUFFER_BYTES });
+  let skipped = 0;
+  stream.write(recent);
+  stream.on('drain', () => {
+    if (skipped === 0) return;
+    stream.write(ndjson({ time: Date.now(), stream: 'stderr', level: 40, msg: `kea-knot: ${skipped} lines skipped: this client read too slowly`, skipped }));
+    skipped = 0;
+  });
+  const unsubscribe = history.subscribe((entry) => {
+    // Full: write() has said false and 'drain' has not come yet.
+    if (stream.writableNeedDrain) skipped += 1;
+    else stream.write(ndjson(entry));
+  });
+  request.raw.once('close', () => { unsubscribe(); stream.end(); });
+  return stream;
+}
+
+function ndjson(entry: LogEntry & { skipped?: number }): string {
+  return `${JSON.stringify(entry)}\n`;
 }
 
 function digest(text: string): Buffer {
