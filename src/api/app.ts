@@ -3,6 +3,8 @@ import { createRequire } from 'node:module';
 import { PassThrough } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { KeaKnotError, type ErrorCode } from '../errors.js';
+import { resyncAll } from '../kea/resync.js';
+import { keaTargets } from '../kea/targets.js';
 import type { LogEntry, LogHistory } from '../logs/history.js';
 import type { MetricsSource } from './metrics.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
@@ -146,6 +148,13 @@ export function buildApp(options: AppOptions): FastifyInstance {
       reply.type('application/x-ndjson');
       if (query.follow !== 'true' && query.follow !== '1') return reply.send(recent);
       return reply.send(follow(runner.history, recent, request));
+    },
+  });
+  route('/v1/dns/resync', {
+    POST: async (_request, reply) => {
+      if (supervisor.shuttingDown) throw new KeaKnotError('E_STATE', 'the supervisor is shutting down');
+      const result = await resyncAll(keaTargets(supervisor));
+      return reply.code(result.ok ? 200 : 502).send(result);
     },
   });
   route('/metrics', {

@@ -1,5 +1,6 @@
 import type { Gauge, Registry } from 'prom-client';
-import { DropWatch, type KeaTarget } from '../kea/statistics.js';
+import { DropWatch } from '../kea/statistics.js';
+import { keaTargets } from '../kea/targets.js';
 import type { LogOutput } from '../logs/output.js';
 import type { ServiceState } from '../supervisor/lifecycle.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
@@ -16,15 +17,6 @@ export interface MetricsSource {
 
 /** prom-client's Registry.PROMETHEUS_CONTENT_TYPE, known before prom-client is loaded. */
 const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
-
-/** The Kea daemons to ask for statistics: ready services with a control socket. */
-function keaTargets(supervisor: Supervisor): KeaTarget[] {
-  return [...supervisor.runners.values()].flatMap((runner) => {
-    const socket = runner.spec.kea_control_socket;
-    const pid = runner.pid;
-    return socket !== undefined && runner.state === 'ready' && pid !== null ? [{ service: runner.spec.name, socket, pid }] : [];
-  });
-}
 
 /**
  * Prometheus metrics, computed from the supervisor at scrape time (nothing to keep in step).

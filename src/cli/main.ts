@@ -14,6 +14,7 @@ Commands:
   setup                     write a working Kea + Knot configuration from a few settings
   init                      prepare runtime directories and a first configuration (a oneshot)
   kea-command               send a command to a Kea daemon's control socket
+  dns resync                re-send the DNS updates of every lease (names missed while DNS was down)
 
 Run kea-knot <command> --help for a command's options, environment and exit codes.
 Exit codes: 0 ok, 1 failed, 64 bad usage or unknown service, 69 supervisor not
@@ -32,6 +33,7 @@ async function run(command: string, args: string[]): Promise<number> {
   if (command === 'setup') return (await import('./setup.js')).setup(args);
   if (command === 'init') return (await import('./init.js')).init(args);
   if (command === 'kea-command') return (await import('./kea-command.js')).keaCommandCli(args);
+  if (command === 'dns') return (await import('./dns.js')).dns(args);
   if (CONTROL.has(command)) return (await import('./control.js')).control(command, args);
   throw new KeaKnotError('E_USAGE', `unknown command "${command}"; run kea-knot --help`);
 }

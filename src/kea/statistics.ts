@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { keaCommand } from './control.js';
+import type { KeaTarget } from './targets.js';
 
 /**
  * Kea's counters of received packets it threw away. A parse failure counts in both
@@ -10,13 +11,6 @@ export type DropStatistic = (typeof DROP_STATISTICS)[number];
 
 /** Between two looks when nobody scrapes: a drop is logged within this time. */
 export const DROP_POLL_MS = 30_000;
-
-/** One Kea daemon to ask: the service, its control socket and the pid its counters belong to. */
-export interface KeaTarget {
-  readonly service: string;
-  readonly socket: string;
-  readonly pid: number;
-}
 
 export interface DropCounts {
   readonly service: string;
