@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'E_STATE' // an operation that the service's current state does not allow
   | 'E_NOT_FOUND' // no such service
   | 'E_RELOAD_FAILED' // the daemon refused or failed its reload
+  | 'E_CONFLICT' // the change clashes with what is there (a reservation, a lease, a DDNS-owned name)
   | 'E_UNAVAILABLE' // the supervisor cannot be reached
   | 'E_IO'; // a file or socket operation failed
 

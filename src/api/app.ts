@@ -20,7 +20,7 @@ export interface AppOptions {
 }
 
 const STATUS_FOR: Partial<Record<ErrorCode, number>> = {
-  E_USAGE: 400, E_NOT_FOUND: 404, E_STATE: 409, E_CHECK_FAILED: 422, E_CONFIG: 422, E_RELOAD_FAILED: 502,
+  E_USAGE: 400, E_NOT_FOUND: 404, E_STATE: 409, E_CHECK_FAILED: 422, E_CONFIG: 422, E_RELOAD_FAILED: 502, E_CONFLICT: 409,
 };
 const OPEN_ROUTES = new Set(['/v1/live', '/metrics']);
 const ACTIONS = ['reload', 'restart', 'start', 'stop'] as const;
