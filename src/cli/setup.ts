@@ -1,4 +1,5 @@
 import { ExitCode, KeaKnotError } from '../errors.js';
+import { installedKeaSeries, keaFeatures } from '../setup/kea-version.js';
 import { filesOf, pathsFrom, PATH_VARIABLES, type Paths } from '../setup/paths.js';
 import { exists, installPlan, planSetup, validatePlan } from '../setup/plan.js';
 import { resolveSetup, SETUP_SETTINGS, type SetupFlag } from '../setup/settings.js';
@@ -33,7 +34,10 @@ variable) or, with --if-missing, a partial configuration.`;
  */
 async function configurationExists(paths: Paths, say: (text: string) => void): Promise<boolean> {
   const files = filesOf(paths);
-  const main = [files.dhcp4Conf, files.ddnsConf, files.agentConf, files.knotConf];
+  // The control agent's file only where the installed Kea uses the agent (before 3.0).
+  const series = process.env[SETUP_SETTINGS['kea-version'].env] || await installedKeaSeries();
+  const agent = series !== undefined && keaFeatures(series).ownHttpSocket ? [] : [files.agentConf];
+  const main = [files.dhcp4Conf, files.ddnsConf, ...agent, files.knotConf];
   const found = await Promise.all(main.map((f) => exists(f)));
   const missing = main.filter((_, i) => !found[i]);
   if (missing.length === 0) {
@@ -78,6 +82,6 @@ export async function setup(args: string[]): Promise<number> {
   await validatePlan(plan);
   await installPlan(plan, values.force === true);
   for (const file of plan) say(`wrote ${file.path} (mode ${file.mode.toString(8)}${file.owner ? `, ${file.owner.group ? 'group' : 'owner'} ${file.owner.user}` : ''})`);
-  say(`kea-knot setup: ${settings.domain} on ${settings.subnet} (pools ${settings.pools.map((p) => `${p.start}-${p.end}`).join(', ')}), DNS at ${settings.address}; TSIG key written to the DDNS and Knot configurations only.`);
+  say(`kea-knot setup: ${settings.domain} on ${settings.subnet} (pools ${settings.pools.map((p) => `${p.start}-${p.end}`).join(', ')}), DNS at ${settings.address}, for Kea ${settings.kea.series}; TSIG key written only to ${settings.kea.secretFiles ? 'its 0600 file for the DDNS daemon' : "the DDNS daemon's configuration"} and to knot.conf.`);
   return ExitCode.ok;
 }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fromInt, toInt } from './ipv4.js';
 import type { HaPeer, HaSettings, Pool } from './settings.js';
 import { deriveSecret } from './tsig.js';
+import type { KeaFeatures } from './kea-version.js';
 
 /** Kea's hook libraries, found in the hooks directory of this machine's architecture. */
 export const LEASE_CMDS_HOOK = 'libdhcp_lease_cmds.so';
@@ -41,11 +42,16 @@ export function splitPools(pools: readonly Pool[], ha: HaSettings): { pool: stri
   });
 }
 
-/** kea-dhcp4's HA hook (it syncs leases through lease_cmds, which kea-config always loads before it). */
-export function haHook(ha: HaSettings, hooksDir: string, agentPort: number): object {
-  const password = haPassword(ha);
+/**
+ * kea-dhcp4's HA hook (it syncs leases through lease_cmds, which kea-config always loads
+ * before it). Each peer's URL is its control agent (Kea 2.x) or its kea-dhcp4's own HTTP
+ * socket (3.0), on the same port either way.
+ */
+export function haHook(s: { readonly ha?: HaSettings; readonly hooksDir: string; readonly kea: KeaFeatures }, port: number, passwordFile: string): object {
+  const ha = s.ha!;
+  const password = s.kea.secretFiles ? { 'basic-auth-password-file': passwordFile } : { 'basic-auth-password': haPassword(ha) };
   return {
-    library: path.join(hooksDir, HA_HOOK),
+    library: path.join(s.hooksDir, HA_HOOK),
     parameters: {
       'high-availability': [{
         'this-server-name': ha.thisName,
@@ -56,11 +62,11 @@ export function haHook(ha: HaSettings, hooksDir: string, agentPort: number): obj
         'multi-threading': { 'enable-multi-threading': false, 'http-dedicated-listener': false },
         peers: ha.peers.map((peer, index) => ({
           name: peer.name,
-          url: `http://${peer.address}:${agentPort}/`,
+          url: `http://${peer.address}:${port}/`,
           role: index === 0 ? 'primary' : 'secondary',
           'auto-failover': true,
           'basic-auth-user': HA_USER,
-          'basic-auth-password': password,
+          ...password,
         })),
       }],
     },

@@ -28,7 +28,8 @@ function ddnsClient(s: SetupSettings) {
     'ddns-replace-client-name': 'when-not-present',
     'ddns-generated-prefix': 'dhcp',
     'ddns-qualifying-suffix': `${s.domain}.`,
-    'ddns-use-conflict-resolution': true,
+    // DHCID records: a name another client holds is not taken over.
+    ...(s.kea.conflictResolutionMode ? { 'ddns-conflict-resolution-mode': 'check-with-dhcid' } : { 'ddns-use-conflict-resolution': true }),
     // Names missed while Knot was down, frozen by vizone, or unreachable catch up at renewal.
     'ddns-update-on-renew': true,
     // Client names become valid DNS labels (letters, digits, inner hyphens): everything else
@@ -43,9 +44,24 @@ function ddnsClient(s: SetupSettings) {
 }
 
 /** lease_cmds always (lease4-get-all, lease4-resend-ddns; HA syncs with it), then a pair's HA hook. */
-function hooks(s: SetupSettings, v4: boolean) {
+function hooks(s: SetupSettings, paths: Paths, v4: boolean) {
   const leaseCmds = { library: path.join(s.hooksDir, LEASE_CMDS_HOOK) };
-  return { 'hooks-libraries': v4 && s.ha ? [leaseCmds, haHook(s.ha, s.hooksDir, AGENT_PORT)] : [leaseCmds] };
+  return { 'hooks-libraries': v4 && s.ha ? [leaseCmds, haHook(s, AGENT_PORT, filesOf(paths).haPassword)] : [leaseCmds] };
+}
+
+/**
+ * The control channel: the unix socket the supervisor uses; on Kea 3.0 in a pair also
+ * kea-dhcp4's own HTTP socket on this node's address, where the partner's HA hook
+ * connects with the pair's credentials (Kea 2.x: through the control agent instead).
+ */
+function controlSockets(s: SetupSettings, paths: Paths, unixSocket: string, v4: boolean) {
+  const unix = { 'socket-type': 'unix', 'socket-name': unixSocket };
+  if (!s.kea.ownHttpSocket) return { 'control-socket': unix };
+  const http = v4 && s.ha ? [{
+    'socket-type': 'http', 'socket-address': thisPeer(s.ha).address, 'socket-port': AGENT_PORT,
+    authentication: { type: 'basic', realm: 'kea-knot', clients: [{ user: HA_USER, 'password-file': filesOf(paths).haPassword }] },
+  }] : [];
+  return { 'control-sockets': [unix, ...http] };
 }
 
 export function dhcp4Config(s: SetupSettings, paths: Paths): object {
@@ -60,9 +76,9 @@ export function dhcp4Config(s: SetupSettings, paths: Paths): object {
         'service-sockets-max-retries': 60,
         'service-sockets-retry-wait-time': 5000,
       },
-      'control-socket': { 'socket-type': 'unix', 'socket-name': files.dhcp4Socket },
+      ...controlSockets(s, paths, files.dhcp4Socket, true),
       'lease-database': { type: 'memfile', persist: true, name: files.leases4, 'lfc-interval': 3600 },
-      ...hooks(s, true),
+      ...hooks(s, paths, true),
       ...VERSION_NEUTRAL,
       'valid-lifetime': s.leaseSeconds,
       'renew-timer': Math.floor(s.leaseSeconds / 2),
@@ -76,7 +92,9 @@ export function dhcp4Config(s: SetupSettings, paths: Paths): object {
       subnet4: [{
         id: 1,
         subnet: s.subnet,
-        pools: s.ha ? splitPools(s.pools, s.ha) : s.pools.map((p) => ({ pool: `${p.start} - ${p.end}` })),
+        pools: s.ha
+          ? splitPools(s.pools, s.ha).map(({ pool, 'client-class': owner }) => ({ pool, ...(s.kea.classesList ? { 'client-classes': [owner] } : { 'client-class': owner }) }))
+          : s.pools.map((p) => ({ pool: `${p.start} - ${p.end}` })),
         'option-data': [{ name: 'routers', data: s.router }],
         reservations: s.reservations.map((r) => ({ 'hw-address': r['hw-address'], 'ip-address': r['ip-address'], ...(r.hostname ? { hostname: r.hostname } : {}) })),
       }],
@@ -91,9 +109,9 @@ export function dhcp6Config(s: SetupSettings, paths: Paths): object | undefined 
   return {
     Dhcp6: {
       'interfaces-config': { interfaces: [s.interface], 'service-sockets-max-retries': 60, 'service-sockets-retry-wait-time': 5000 },
-      'control-socket': { 'socket-type': 'unix', 'socket-name': files.dhcp6Socket },
+      ...controlSockets(s, paths, files.dhcp6Socket, false),
       'lease-database': { type: 'memfile', persist: true, name: files.leases6, 'lfc-interval': 3600 },
-      ...hooks(s, false),
+      ...hooks(s, paths, false),
       ...VERSION_NEUTRAL,
       'valid-lifetime': s.leaseSeconds,
       'preferred-lifetime': Math.floor((s.leaseSeconds * 3) / 4),
@@ -116,8 +134,8 @@ export function ddnsConfig(s: SetupSettings, paths: Paths, key: TsigKey): object
       port: DDNS_PORT,
       // Knot stalls an update now and then for up to ~0.8 s; 2 s avoids needless retries.
       'dns-server-timeout': 2000,
-      'control-socket': { 'socket-type': 'unix', 'socket-name': files.ddnsSocket },
-      'tsig-keys': [{ name: key.name, algorithm: 'HMAC-SHA256', secret: key.secret }],
+      ...controlSockets(s, paths, files.ddnsSocket, false),
+      'tsig-keys': [{ name: key.name, algorithm: 'HMAC-SHA256', ...(s.kea.secretFiles ? { 'secret-file': files.tsigSecret } : { secret: key.secret }) }],
       'forward-ddns': { 'ddns-domains': [domainFor(s.domain)] },
       'reverse-ddns': { 'ddns-domains': [reverseZone(s.subnet), ...(s.dhcp6 ? [reverseZone6(s.dhcp6.subnet)] : [])].map(domainFor) },
       loggers: logger('kea-dhcp-ddns'),

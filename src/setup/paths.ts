@@ -26,6 +26,12 @@ export function filesOf(paths: Paths) {
     dhcp6Conf: `${paths.KEA_CONF_DIR}/kea-dhcp6.conf`,
     ddnsConf: `${paths.KEA_CONF_DIR}/kea-dhcp-ddns.conf`,
     agentConf: `${paths.KEA_CONF_DIR}/kea-ctrl-agent.conf`,
+    // kea-knot's reservations (the store), and the Kea list made from it that kea-dhcp4.conf includes.
+    reservationsStore: `${paths.KEA_CONF_DIR}/kea-knot-reservations.json`,
+    reservations4: `${paths.KEA_CONF_DIR}/reservations4.json`,
+    // Secrets Kea 2.6+ reads from files (inline ones are fatal from 3.1): mode 0600.
+    tsigSecret: `${paths.KEA_CONF_DIR}/kea-knot-ddns.tsig`,
+    haPassword: `${paths.KEA_CONF_DIR}/kea-ha.password`,
     knotConf: `${paths.KNOT_CONF_DIR}/knot.conf`,
     dhcp4Socket: `${paths.KEA_RUN_DIR}/kea4-ctrl-socket`,
     dhcp6Socket: `${paths.KEA_RUN_DIR}/kea6-ctrl-socket`,

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { KeaKnotError } from '../errors.js';
 import { describeResult, runCommand } from '../supervisor/run-command.js';
 import { agentConfig, ddnsConfig, dhcp4Config, dhcp6Config } from './kea-config.js';
+import { haPassword } from './ha.js';
 import { knotConfig, zoneFiles } from './knot-config.js';
 import { filesOf, type Paths } from './paths.js';
 import type { SetupSettings } from './settings.js';
@@ -35,8 +36,13 @@ export function planSetup(s: SetupSettings, paths: Paths): PlannedFile[] {
   const plan: PlannedFile[] = [
     { path: files.dhcp4Conf, content: json(dhcp4Config(s, paths)), mode: keaMode, check: (f) => ['kea-dhcp4', '-t', f] },
     { path: files.ddnsConf, content: json(ddnsConfig(s, paths, key)), mode: 0o600, check: (f) => ['kea-dhcp-ddns', '-t', f] },
-    { path: files.agentConf, content: json(agentConfig(s, paths)), mode: keaMode, check: (f) => ['kea-ctrl-agent', '-t', f] },
+    // Kea 3.0's peers talk to kea-dhcp4 itself: no control agent.
+    ...(s.kea.ownHttpSocket ? [] : [{ path: files.agentConf, content: json(agentConfig(s, paths)), mode: keaMode, check: (f: string) => ['kea-ctrl-agent', '-t', f] }]),
     { path: files.knotConf, content: knotConfig(s, paths, key, xfrKey), mode: knotOwner ? 0o640 : 0o600, ...(knotOwner ? { owner: knotOwner } : {}), check: (f) => ['knotc', '-c', f, 'conf-check'] },
+    ...(s.kea.secretFiles ? [
+      { path: files.tsigSecret, content: `${key.secret}\n`, mode: 0o600 },
+      ...(s.ha ? [{ path: files.haPassword, content: `${haPassword(s.ha)}\n`, mode: 0o600 }] : []),
+    ] : []),
   ];
   const v6 = dhcp6Config(s, paths);
   if (v6) plan.splice(1, 0, { path: files.dhcp6Conf, content: json(v6), mode: 0o644, check: (f) => ['kea-dhcp6', '-t', f] });
@@ -57,14 +63,19 @@ export async function validatePlan(plan: readonly PlannedFile[]): Promise<void> 
   const stage = await mkdtemp(path.join(tmpdir(), 'kea-knot-setup-'));
   try {
     const failures: string[] = [];
+    // Every file staged first, and the checked ones pointing at the staged copies of the
+    // others (a configuration names its secret files), so nothing real is read.
+    const stagedPath = (file: PlannedFile) => path.join(stage, path.basename(file.path));
+    const forCheck = (content: string) => plan.reduce((text, other) => text.replaceAll(other.path, stagedPath(other)), content);
+    await Promise.all(plan.map((file) => writeFile(stagedPath(file), forCheck(file.content), { mode: 0o600 })));
     await Promise.all(plan.map(async (file) => {
       if (!file.check) return;
-      const staged = path.join(stage, path.basename(file.path));
-      await writeFile(staged, file.content, { mode: 0o600 });
+      const staged = stagedPath(file);
       const argv = file.check(staged);
       const result = await runCommand(argv, { timeoutMs: 30_000, env: { ...withoutSecrets(process.env), KEA_PIDFILE_DIR: stage, KEA_LOCKFILE_DIR: stage } });
       if (result.code !== 0) {
-        failures.push(`${file.path}: ${describeResult([argv[0]!], result)}`, ...result.output.split('\n').filter(Boolean).map((line) => `    ${line.replaceAll(staged, file.path)}`));
+        const real = (line: string) => plan.reduce((text, other) => text.replaceAll(stagedPath(other), other.path), line);
+        failures.push(`${file.path}: ${describeResult([argv[0]!], result)}`, ...result.output.split('\n').filter(Boolean).map((line) => `    ${real(line)}`));
       }
     }));
     if (failures.length > 0) {

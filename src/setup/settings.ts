@@ -7,6 +7,7 @@ import { KeaKnotError } from '../errors.js';
 import { parseDuration } from '../services/duration.js';
 import { HA_HOOK, LEASE_CMDS_HOOK, thisPeer } from './ha.js';
 import { fromInt, toInt } from './ipv4.js';
+import { installedKeaSeries, keaFeatures, parseKeaSeries, type KeaFeatures } from './kea-version.js';
 
 /** Setup settings: flag name, environment variable, help. Flags win over the environment. */
 export const SETUP_SETTINGS = {
@@ -28,6 +29,7 @@ export const SETUP_SETTINGS = {
   'ha-secret': { env: 'KEA_KNOT_HA_SECRET', help: 'a shared secret (at least 20 characters, the same on both nodes) from which the HA password and the TSIG key are derived' },
   'ha-secret-file': { env: 'KEA_KNOT_HA_SECRET_FILE', help: 'a file holding that secret (Docker/compose secrets: /run/secrets/NAME); surrounding whitespace is ignored' },
   'ha-profile': { env: 'KEA_KNOT_HA_PROFILE', help: 'HA timers: home (failover in ~6-7 s, default) or fast (~1 s; for tests and quiet LANs)' },
+  'kea-version': { env: 'KEA_KNOT_KEA_VERSION', help: "the Kea series the configuration is written for, e.g. 2.6 or 3.0 (default: that of the kea-dhcp4 installed here)" },
   'hooks-dir': { env: 'KEA_KNOT_HOOKS_DIR', help: "Kea's hooks directory, with libdhcp_lease_cmds.so (and libdhcp_ha.so for a pair) (default: found under /usr/lib)" },
 } as const;
 
@@ -77,6 +79,8 @@ export interface SetupSettings {
   readonly dnsPort: number;
   /** Kea's hooks directory: lease_cmds is always loaded, ha in a pair. */
   readonly hooksDir: string;
+  /** What the Kea that will run the configuration accepts. */
+  readonly kea: KeaFeatures;
   readonly ha?: HaSettings;
 }
 
@@ -226,12 +230,15 @@ export async function resolveSetup(raw: Partial<Record<SetupFlag, string>>): Pro
   if (address === undefined) problem('address', "is required: this server's LAN address");
   else if (ha && address !== thisPeer(ha).address) problem('address', `${address} is not ${ha.thisName}'s address in --ha-peers`);
 
-  if (problems.length > 0 || !dom || !network || !address || !router || !hooksDir) {
+  const series = raw['kea-version'] ? parseKeaSeries(`${raw['kea-version']}.0`) : await installedKeaSeries();
+  if (!series) problem('kea-version', raw['kea-version'] ? `${JSON.stringify(raw['kea-version'])} is not a Kea series like 2.6 or 3.0` : 'kea-dhcp4 -v could not be run to learn the Kea series; install Kea or give the series, e.g. 3.0');
+
+  if (problems.length > 0 || !dom || !network || !address || !router || !hooksDir || !series) {
     throw new KeaKnotError('E_CONFIG', `the setup settings have ${problems.length} problem${problems.length === 1 ? '' : 's'}; nothing was written`, { details: problems });
   }
   return {
     domain: dom, subnet: network.text, prefixLength: network.prefix, address, interface: iface, pools, router, dnsServers,
-    leaseSeconds, reservations, ...(dhcp6 ? { dhcp6 } : {}), knotUser, dnsPort, hooksDir, ...(ha ? { ha } : {}),
+    leaseSeconds, reservations, ...(dhcp6 ? { dhcp6 } : {}), knotUser, dnsPort, hooksDir, kea: keaFeatures(series), ...(ha ? { ha } : {}),
   };
 }
 
