@@ -7,6 +7,9 @@ import { resyncAll } from '../kea/resync.js';
 import { keaTargets } from '../kea/targets.js';
 import type { LogEntry, LogHistory } from '../logs/history.js';
 import type { MetricsSource } from './metrics.js';
+import { leaseRoutes } from './routes/leases.js';
+import { nameRoutes } from './routes/names.js';
+import { reservationRoutes } from './routes/reservations.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 
 export interface AppOptions {
@@ -163,6 +166,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
       return reply.type(options.metrics.contentType).send(text);
     },
   });
+  void app.register(leaseRoutes, { supervisor });
+  void app.register(reservationRoutes, { supervisor });
+  void app.register(nameRoutes, { supervisor });
   return app;
 }
 

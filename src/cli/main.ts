@@ -14,6 +14,11 @@ Commands:
   setup                     write a working Kea + Knot configuration from a few settings
   init                      prepare runtime directories and a first configuration (a oneshot)
   kea-command               send a command to a Kea daemon's control socket
+  leases [--search TEXT]    the leases, with their DNS names and which node gave them
+  reservations              the fixed addresses; reserve MAC ADDRESS [NAME] | --from-lease ADDRESS;
+                            unreserve MAC|ADDRESS
+  import dnsmasq|pihole|dhcpd FILE [--dry-run]   reservations from another DHCP server
+  dns [add NAME ADDRESS | remove NAME]           static DNS names (forward and reverse)
   dns resync                re-send the DNS updates of every lease (names missed while DNS was down)
 
 Run kea-knot <command> --help for a command's options, environment and exit codes.
@@ -34,6 +39,9 @@ async function run(command: string, args: string[]): Promise<number> {
   if (command === 'init') return (await import('./init.js')).init(args);
   if (command === 'kea-command') return (await import('./kea-command.js')).keaCommandCli(args);
   if (command === 'dns') return (await import('./dns.js')).dns(args);
+  if (command === 'leases') return (await import('./leases.js')).leases(args);
+  if (command === 'reservations' || command === 'reserve' || command === 'unreserve') return (await import('./reservations.js')).reservations(command, args);
+  if (command === 'import') return (await import('./import.js')).importCommand(args);
   if (CONTROL.has(command)) return (await import('./control.js')).control(command, args);
   throw new KeaKnotError('E_USAGE', `unknown command "${command}"; run kea-knot --help`);
 }

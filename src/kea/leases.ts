@@ -1,0 +1,107 @@
+import { KeaKnotError } from '../errors.js';
+import type { ZoneRecord } from '../knot/names.js';
+import { toInt } from '../setup/ipv4.js';
+import { keaCommand } from './control.js';
+
+/** One lease as kea-knot shows it (CLI table, API, dashboard). */
+export interface LeaseView {
+  readonly address: string;
+  readonly mac: string;
+  /** The name Kea gave the lease (absolute, without the final dot), or null. */
+  readonly hostname: string | null;
+  /** Whether Knot answers the hostname's A query with this address; null when Knot could not be read. */
+  readonly dns: boolean | null;
+  /** When the lease ends, epoch milliseconds. */
+  readonly expires: number;
+  readonly state: 'active' | 'declined' | 'expired';
+  /** The HA peer whose half of the pool holds the address; null outside a pair or outside the split pools. */
+  readonly node: string | null;
+}
+
+/** What lease4-get-all gives for one lease (the fields used here). */
+export interface KeaLease4 {
+  readonly 'ip-address': string;
+  readonly 'hw-address'?: string;
+  readonly hostname?: string;
+  readonly cltt: number;
+  readonly 'valid-lft': number;
+  readonly state?: number;
+}
+
+/** The pools of config-get's Dhcp4, each with its HA client class if any. */
+export interface PoolOwner {
+  readonly start: number;
+  readonly end: number;
+  readonly node: string;
+}
+
+const STATES = ['active', 'declined', 'expired'] as const;
+/** Kea's "nothing found" result. */
+const EMPTY = 3;
+
+/**
+ * Which peer gives each address: a pair splits every pool in two halves, one per peer,
+ * with client class HA_<peer> (setup/ha.ts splitPools). Empty without a pair.
+ */
+export function poolOwners(dhcp4: unknown): PoolOwner[] {
+  const subnets = ((dhcp4 as { subnet4?: { pools?: { pool?: string; 'client-class'?: string }[] }[] })?.subnet4) ?? [];
+  return subnets.flatMap((subnet) => (subnet.pools ?? []).flatMap((p) => {
+    const node = /^HA_(.+)$/.exec(p['client-class'] ?? '')?.[1];
+    const range = /^\s*([\d.]+)\s*-\s*([\d.]+)\s*$/.exec(p.pool ?? '');
+    return node && range ? [{ start: toInt(range[1]!), end: toInt(range[2]!), node }] : [];
+  }));
+}
+
+/**
+ * Kea's leases as LeaseViews, matched against Knot's records (one zone-read for them all;
+ * `records` undefined when Knot could not be read) and against the pools' owners. `search`
+ * keeps the leases whose address, MAC or name contains it (any case).
+ */
+export function describeLeases(leases: readonly KeaLease4[], owners: readonly PoolOwner[], records: readonly ZoneRecord[] | undefined, search?: string): LeaseView[] {
+  const addresses = new Map<string, Set<string>>();
+  for (const r of records ?? []) {
+    if (r.type !== 'A') continue;
+    const set = addresses.get(r.owner) ?? new Set<string>();
+    set.add(r.data);
+    addresses.set(r.owner, set);
+  }
+  const needle = search?.trim().toLowerCase();
+  return leases
+    .map((lease): LeaseView => {
+      const address = lease['ip-address'];
+      const hostname = lease.hostname ? lease.hostname.toLowerCase().replace(/\.$/, '') : null;
+      const n = toInt(address);
+      return {
+        address,
+        mac: lease['hw-address'] ?? '',
+        hostname,
+        dns: records === undefined ? null : hostname !== null && (addresses.get(`${hostname}.`)?.has(address) ?? false),
+        expires: (lease.cltt + lease['valid-lft']) * 1000,
+        state: STATES[lease.state ?? 0] ?? 'expired',
+        node: owners.find((o) => n >= o.start && n <= o.end)?.node ?? null,
+      };
+    })
+    .filter((l) => !needle || [l.address, l.mac, l.hostname ?? ''].some((field) => field.includes(needle)))
+    .sort((a, b) => toInt(a.address) - toInt(b.address));
+}
+
+/**
+ * Every IPv4 lease of the kea-dhcp4 at `socket`. In a pair each node holds the leases of
+ * both halves (HA keeps them in step), so one daemon answers for both pools.
+ */
+export async function keaLeases(socket: string): Promise<{ leases: KeaLease4[]; dhcp4: unknown }> {
+  const [all, config] = await Promise.all([keaCommand(socket, 'lease4-get-all'), keaCommand(socket, 'config-get')]);
+  if (all.result !== 0 && all.result !== EMPTY) {
+    throw new KeaKnotError('E_IO', `kea-dhcp4 refused lease4-get-all (result ${all.result}): ${all.text ?? ''}; is libdhcp_lease_cmds.so in its hooks-libraries?`);
+  }
+  if (config.result !== 0) throw new KeaKnotError('E_IO', `kea-dhcp4 refused config-get (result ${config.result}): ${config.text ?? ''}`);
+  return { leases: (all.arguments?.leases ?? []) as KeaLease4[], dhcp4: config.arguments?.Dhcp4 };
+}
+
+/** The lease of one address, or undefined. */
+export async function keaLease(socket: string, address: string): Promise<KeaLease4 | undefined> {
+  const answer = await keaCommand(socket, 'lease4-get', { 'ip-address': address });
+  if (answer.result === EMPTY) return undefined;
+  if (answer.result !== 0) throw new KeaKnotError('E_IO', `kea-dhcp4 refused lease4-get of ${address} (result ${answer.result}): ${answer.text ?? ''}`);
+  return answer.arguments as unknown as KeaLease4;
+}

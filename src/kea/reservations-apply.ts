@@ -1,0 +1,228 @@
+import { readFile, stat, unlink } from 'node:fs/promises';
+import { KeaKnotError } from '../errors.js';
+import { writeFileAtomic } from '../reservations/atomic-write.js';
+import { importDhcpd } from '../reservations/dhcpd.js';
+import { importDnsmasq } from '../reservations/dnsmasq.js';
+import { parseReservationsFile, serializeReservations } from '../reservations/file.js';
+import type { ImportResult, Note, Skipped } from '../reservations/import.js';
+import { findConflicts, parseSubnet, removeReservation, sortReservations, type AddressInUse, type Conflict } from '../reservations/operations.js';
+import { importPihole } from '../reservations/pihole.js';
+import { normaliseHostname, toReservation, type Reservation, type ReservationInput } from '../reservations/reservation.js';
+import { keaLease, keaLeases, type KeaLease4 } from './leases.js';
+
+/** The three files: kea-dhcp4.conf, kea-knot's store, and the Kea list the conf includes. */
+export interface ReservationFiles {
+  readonly conf: string;
+  readonly store: string;
+  readonly include: string;
+}
+
+/** The running kea-dhcp4: its control socket, and the supervisor's reload of it (check, config-reload, serving, restore). */
+export interface ReservationContext {
+  readonly files: ReservationFiles;
+  readonly socket: string;
+  readonly reload: () => Promise<unknown>;
+}
+
+export const IMPORT_FORMATS = ['dnsmasq', 'pihole', 'dhcpd'] as const;
+export type ImportFormat = (typeof IMPORT_FORMATS)[number];
+
+export interface ImportOutcome {
+  readonly dryRun: boolean;
+  /** True when the reservations were written and Kea took them. */
+  readonly changed: boolean;
+  /** New reservations (added, or that would be with dryRun). */
+  readonly added: Reservation[];
+  /** Entries reserved exactly so already (re-running an import). */
+  readonly already: Reservation[];
+  readonly skipped: Skipped[];
+  readonly notes: Note[];
+}
+
+const INCLUDE = /"reservations"\s*:\s*<\?include\s+"([^"]+)"\s*\?>/;
+const MARKER = '__kea_knot_reservations_include__';
+
+/** Kea's `<?include?>` of `include` as subnet4[0].reservations of a plain-JSON kea-dhcp4.conf; the reservations it held inline. */
+export function includeReservations(confText: string, conf: string, include: string): { text: string; inline: unknown[]; subnet: string } {
+  let config: { Dhcp4?: { subnet4?: { subnet: string; reservations?: unknown[] }[] } };
+  try { config = JSON.parse(confText) as typeof config; } catch (error) {
+    throw new KeaKnotError('E_CONFIG', `${conf} is not plain JSON (${(error as Error).message}), so kea-knot cannot point its reservations at ${include}; replace subnet4[0].reservations with <?include "${include}"?> by hand, or run kea-knot setup again`);
+  }
+  const subnet = config.Dhcp4?.subnet4?.[0];
+  if (subnet === undefined) throw new KeaKnotError('E_CONFIG', `${conf} has no Dhcp4.subnet4[0] to hold reservations; run kea-knot setup`);
+  const inline = subnet.reservations ?? [];
+  subnet.reservations = MARKER as unknown as unknown[];
+  return { text: `${JSON.stringify(config, null, 2).replace(JSON.stringify(MARKER), `<?include "${include}"?>`)}\n`, inline, subnet: subnet.subnet };
+}
+
+interface State {
+  readonly conf: string;
+  readonly confMode: number;
+  /** kea-dhcp4.conf made to include the list, when it still held its reservations inline. */
+  readonly newConf: string | undefined;
+  readonly store: string | undefined;
+  readonly include: string | undefined;
+  readonly reservations: Reservation[];
+}
+
+const readOptional = (file: string) => readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+  if (error.code === 'ENOENT') return undefined;
+  throw new KeaKnotError('E_IO', `cannot read ${file}: ${error.message}`, { cause: error });
+});
+
+/**
+ * The reservations now: the store, plus those kea-dhcp4.conf still holds inline (setup's
+ * --reservations, before the first change moves them into the store). An inline one that
+ * clashes with the store is E_CONFIG: which is right is the user's call.
+ */
+async function readState(files: ReservationFiles): Promise<State> {
+  const conf = await readOptional(files.conf);
+  if (conf === undefined) throw new KeaKnotError('E_CONFIG', `${files.conf} does not exist; run kea-knot setup first`);
+  const confMode = (await stat(files.conf)).mode & 0o7777;
+  const [storeText, include] = await Promise.all([readOptional(files.store), readOptional(files.include)]);
+  const stored = storeText === undefined ? [] : parseReservationsFile(storeText, files.store);
+  const included = INCLUDE.exec(conf)?.[1];
+  if (included !== undefined) {
+    if (included !== files.include) throw new KeaKnotError('E_CONFIG', `${files.conf} includes its reservations from ${included}, not ${files.include}; point it at ${files.include}`);
+    return { conf, confMode, newConf: undefined, store: storeText, include, reservations: stored };
+  }
+  const { text, inline, subnet } = includeReservations(conf, files.conf, files.include);
+  const setupList = parseReservationsFile(JSON.stringify(inline), `${files.conf} (subnet4[0].reservations)`);
+  const clashes = findConflicts(stored, setupList, { subnet: parseSubnet(subnet) });
+  const real = clashes.filter((c) => c.kind !== 'same');
+  if (real.length > 0) {
+    throw new KeaKnotError('E_CONFIG', `${files.conf} holds reservations (from setup --reservations) that clash with ${files.store}; make them agree, then retry`, { details: real.map((c) => c.message) });
+  }
+  const fromSetup = setupList.filter((r) => !clashes.some((c) => c.reservation === r));
+  return { conf, confMode, newConf: text, store: storeText, include, reservations: sortReservations([...stored, ...fromSetup]) };
+}
+
+/** The reservations kea-knot keeps (read only; nothing is written). */
+export async function listReservations(files: ReservationFiles): Promise<Reservation[]> {
+  return (await readState(files)).reservations;
+}
+
+/** Changes are made one at a time: each reads what the previous one wrote. */
+let queue: Promise<unknown> = Promise.resolve();
+function serialize<T>(operation: () => Promise<T>): Promise<T> {
+  const next = queue.then(operation, operation);
+  queue = next.catch(() => undefined);
+  return next;
+}
+
+/**
+ * Writes the store, the Kea list and (the first time) kea-dhcp4.conf's include, then has
+ * the supervisor reload kea-dhcp4 (kea-dhcp4 -t, config-reload, still serving, else its
+ * previous configuration back). If the check or the reload fails, the three files are put
+ * back as they were and the error is passed on: everything or nothing.
+ */
+async function apply(ctx: ReservationContext, state: State, next: readonly Reservation[]): Promise<void> {
+  const { files } = ctx;
+  const restore = async () => {
+    const back = async (file: string, text: string | undefined, mode: number) => (text === undefined ? unlink(file).catch(() => undefined) : writeFileAtomic(file, text, mode));
+    await back(files.include, state.include, 0o644);
+    await back(files.store, state.store, 0o644);
+    if (state.newConf !== undefined) await writeFileAtomic(files.conf, state.conf, state.confMode);
+  };
+  try {
+    await writeFileAtomic(files.include, `${JSON.stringify(sortReservations(next), null, 2)}\n`, 0o644);
+    await writeFileAtomic(files.store, serializeReservations(next), 0o644);
+    if (state.newConf !== undefined) await writeFileAtomic(files.conf, state.newConf, state.confMode);
+    await ctx.reload();
+  } catch (error) {
+    await restore();
+    if (error instanceof KeaKnotError) {
+      throw new KeaKnotError(error.code, `${error.message}; the reservations were not changed (${files.store} and ${files.include} are as before)`, { details: error.details, cause: error });
+    }
+    throw error;
+  }
+}
+
+/** Addresses taken without a reservation: active leases of other MACs, the router, the DNS servers handed out. */
+function addressesInUse(leases: readonly KeaLease4[], dhcp4: unknown): AddressInUse[] {
+  const config = dhcp4 as { 'option-data'?: { name?: string; data?: string }[]; subnet4?: { 'option-data'?: { name?: string; data?: string }[] }[] };
+  const option = (name: string) => [...(config['option-data'] ?? []), ...(config.subnet4?.[0]?.['option-data'] ?? [])]
+    .filter((o) => o.name === name).flatMap((o) => (o.data ?? '').split(',').map((a) => a.trim()));
+  return [
+    ...leases.filter((l) => (l.state ?? 0) === 0 && l['hw-address']).map((l) => ({
+      'ip-address': l['ip-address'],
+      'hw-address': l['hw-address']!,
+      what: `leased to ${l['hw-address']}${l.hostname ? ` (${l.hostname.replace(/\.$/, '')})` : ''} until ${new Date((l.cltt + l['valid-lft']) * 1000).toISOString()}`,
+    })),
+    ...option('routers').map((a) => ({ 'ip-address': a, what: 'the router' })),
+    ...option('domain-name-servers').map((a) => ({ 'ip-address': a, what: 'a DNS server handed to clients (this server or its partner)' })),
+  ];
+}
+
+function conflictError(conflicts: readonly Conflict[]): KeaKnotError {
+  const messages = conflicts.map((c) => c.message);
+  return new KeaKnotError('E_CONFLICT', conflicts.length === 1 ? `cannot reserve: ${messages[0]}; nothing was changed` : `cannot reserve: ${conflicts.length} conflicts; nothing was changed`, { details: conflicts.length === 1 ? [] : messages });
+}
+
+/**
+ * Checks `additions` against the reservations, the subnet and the addresses in use, then
+ * applies them all or none. Exact repeats of existing reservations are `already`.
+ */
+async function addChecked(ctx: ReservationContext, state: State, additions: readonly Reservation[], dryRun: boolean): Promise<{ added: Reservation[]; already: Reservation[]; changed: boolean }> {
+  const { leases, dhcp4 } = await keaLeases(ctx.socket);
+  const subnetText = (dhcp4 as { subnet4?: { subnet?: string }[] } | undefined)?.subnet4?.[0]?.subnet;
+  if (subnetText === undefined) throw new KeaKnotError('E_CONFIG', 'kea-dhcp4 runs without a subnet (config-get has no Dhcp4.subnet4[0]); run kea-knot setup');
+  const conflicts = findConflicts(state.reservations, additions, { subnet: parseSubnet(subnetText), inUse: addressesInUse(leases, dhcp4) });
+  const real = conflicts.filter((c) => c.kind !== 'same');
+  if (real.length > 0) throw conflictError(real);
+  const already = conflicts.map((c) => c.reservation);
+  const added = additions.filter((r) => !already.includes(r));
+  // A first change also moves setup's inline reservations into the store.
+  const changed = !dryRun && (added.length > 0 || state.newConf !== undefined);
+  if (changed) await apply(ctx, state, [...state.reservations, ...added]);
+  return { added, already, changed };
+}
+
+/** The reservation of a current lease: its MAC, its address, its name's first label when that is a valid host name. */
+export async function reservationFromLease(socket: string, address: string): Promise<Reservation> {
+  const lease = await keaLease(socket, address);
+  if (!lease || !lease['hw-address']) throw new KeaKnotError('E_NOT_FOUND', `no lease for ${address}; kea-knot leases lists them`);
+  const hostname = normaliseHostname(lease.hostname?.split('.')[0] ?? '');
+  return toReservation({ 'hw-address': lease['hw-address'], 'ip-address': lease['ip-address'], ...(hostname ? { hostname } : {}) });
+}
+
+/** Adds one reservation (or the current lease of `fromLease`); `changed` false when it was there already. */
+export function reserve(ctx: ReservationContext, input: ReservationInput | { fromLease: string }): Promise<{ changed: boolean; reservation: Reservation }> {
+  return serialize(async () => {
+    const reservation = 'fromLease' in input ? await reservationFromLease(ctx.socket, input.fromLease) : toReservation(input);
+    const state = await readState(ctx.files);
+    const { added } = await addChecked(ctx, state, [reservation], false);
+    return { changed: added.length > 0, reservation };
+  });
+}
+
+/** Removes the reservation of a MAC or an address. The device keeps its lease until it renews. */
+export function unreserve(ctx: ReservationContext, macOrAddress: string): Promise<Reservation> {
+  return serialize(async () => {
+    const state = await readState(ctx.files);
+    const { reservations, removed } = removeReservation(state.reservations, macOrAddress);
+    await apply(ctx, state, reservations);
+    return removed;
+  });
+}
+
+/** The importer's result for one file. */
+export function parseImport(format: ImportFormat, text: string, file: string): ImportResult {
+  if (format === 'dnsmasq') return importDnsmasq(text);
+  if (format === 'pihole') return importPihole(text, file);
+  return importDhcpd(text, file);
+}
+
+/**
+ * Imports a dnsmasq, Pi-hole or dhcpd file: every convertible entry, all or none (a
+ * conflict refuses the whole import). Entries already reserved exactly so are not errors,
+ * so importing the same file again changes nothing. With dryRun, only says what would be done.
+ */
+export function importReservations(ctx: ReservationContext, format: ImportFormat, text: string, file: string, dryRun: boolean): Promise<ImportOutcome> {
+  return serialize(async () => {
+    const result = parseImport(format, text, file);
+    const state = await readState(ctx.files);
+    const { added, already, changed } = await addChecked(ctx, state, result.reservations, dryRun);
+    return { dryRun, changed, added, already, skipped: result.skipped, notes: result.notes };
+  });
+}

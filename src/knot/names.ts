@@ -1,0 +1,190 @@
+import { KeaKnotError } from '../errors.js';
+import { normaliseHostname, normaliseIpv4 } from '../reservations/reservation.js';
+import { withoutSecrets } from '../setup/secrets.js';
+import { runCommand } from '../supervisor/run-command.js';
+import { parseZoneStatus } from './serving.js';
+
+/** How to reach knotd: its control socket. */
+export interface KnotAccess {
+  readonly socket: string;
+  readonly timeoutMs?: number;
+}
+
+/** One record of `knotc zone-read`; names are absolute, with the final dot. */
+export interface ZoneRecord {
+  readonly zone: string;
+  readonly owner: string;
+  readonly ttl: number;
+  readonly type: string;
+  readonly data: string;
+}
+
+/** A name added by hand (`kea-knot dns add`): an A record without DDNS's DHCID beside it. */
+export interface StaticName {
+  /** Absolute, without the final dot: printer.home.arpa. */
+  readonly name: string;
+  readonly address: string;
+  /** The reverse name pointing back to it, if one does. */
+  readonly reverse: string | null;
+}
+
+/** TTL of static names: they change only when someone changes them. */
+const STATIC_TTL = 3600;
+
+/** Parses `[home.arpa.] printer.home.arpa. 3600 A 10.0.0.5` lines. */
+export function parseZoneRead(text: string): ZoneRecord[] {
+  const records: ZoneRecord[] = [];
+  for (const line of text.split('\n')) {
+    const match = /^\[([^\]]+)\]\s+(\S+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(line.trim());
+    if (match) records.push({ zone: match[1]!.toLowerCase(), owner: match[2]!.toLowerCase(), ttl: Number(match[3]), type: match[4]!, data: match[5]!.trim() });
+  }
+  return records;
+}
+
+async function knotc(knot: KnotAccess, args: string[]): Promise<string> {
+  const argv = ['knotc', '-s', knot.socket, ...args];
+  const result = await runCommand(argv, { env: withoutSecrets(process.env), timeoutMs: knot.timeoutMs ?? 10_000 });
+  if (result.code !== 0) {
+    throw new KeaKnotError('E_IO', `${argv.join(' ')} failed: ${result.output.trim() || result.spawnError || `code ${result.code}`}; is knotd running (kea-knot status)?`);
+  }
+  return result.output;
+}
+
+/** Every record of every zone knotd serves: one `knotc zone-read --`. */
+export async function readZones(knot: KnotAccess): Promise<ZoneRecord[]> {
+  return parseZoneRead(await knotc(knot, ['zone-read', '--']));
+}
+
+const isReverse = (zone: string) => /(^|\.)(in-addr|ip6)\.arpa\.$/.test(zone);
+
+/** The PTR owner of an IPv4 address: 5.0.0.10.in-addr.arpa. */
+export function reverseName(address: string): string {
+  return `${address.split('.').reverse().join('.')}.in-addr.arpa.`;
+}
+
+/** The zone among `zones` that holds `name` (the longest suffix), or undefined. */
+function zoneOf(name: string, zones: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  for (const zone of zones) {
+    if ((name === zone || name.endsWith(`.${zone}`)) && (best === undefined || zone.length > best.length)) best = zone;
+  }
+  return best;
+}
+
+/**
+ * Static names: A records of the forward zones with no DHCID at the same name (DDNS writes
+ * one beside every name it owns), leaving out the apex and the zone's name servers (setup's
+ * glue), which are not the user's to remove.
+ */
+export function staticNames(records: readonly ZoneRecord[]): StaticName[] {
+  const dhcid = new Set(records.filter((r) => r.type === 'DHCID').map((r) => r.owner));
+  const servers = new Set(records.filter((r) => r.type === 'NS').map((r) => r.data.toLowerCase()));
+  const ptrs = records.filter((r) => r.type === 'PTR');
+  return records
+    .filter((r) => r.type === 'A' && !isReverse(r.zone) && r.owner !== r.zone && !dhcid.has(r.owner) && !servers.has(r.owner))
+    .map((r) => ({
+      name: r.owner.replace(/\.$/, ''),
+      address: r.data,
+      reverse: ptrs.find((p) => p.owner === reverseName(r.data) && p.data.toLowerCase() === r.owner)?.owner.replace(/\.$/, '') ?? null,
+    }));
+}
+
+/** The zones knotd serves and whether this knotd is their primary (a secondary's are transferred, read-only). */
+async function primaryZones(knot: KnotAccess): Promise<{ forward: string[]; reverse: string[] }> {
+  const zones = parseZoneStatus(await knotc(knot, ['zone-status']));
+  const secondary = zones.filter((z) => z.role !== 'master').map((z) => z.zone);
+  if (secondary.length > 0) {
+    throw new KeaKnotError('E_STATE', `this knotd is a secondary for ${secondary.join(', ')}: static names are changed on the DNS primary (the first node of the pair), which sends them here`);
+  }
+  const names = zones.map((z) => z.zone.toLowerCase());
+  return { forward: names.filter((z) => !isReverse(z)), reverse: names.filter(isReverse) };
+}
+
+/** "printer" or "printer.home.arpa" -> printer.home.arpa. in a forward zone; E_USAGE otherwise. */
+export function absoluteName(name: string, forward: readonly string[]): string {
+  const given = name.trim().toLowerCase().replace(/\.$/, '');
+  const labels = given.split('.');
+  if (labels.some((label) => normaliseHostname(label) === undefined)) {
+    throw new KeaKnotError('E_USAGE', `"${name}" is not a DNS name: each label has 1-63 letters, digits and hyphens, not starting or ending with a hyphen, e.g. nas or nas.${(forward[0] ?? 'home.arpa.').replace(/\.$/, '')}`);
+  }
+  const absolute = `${given}.`;
+  if (zoneOf(absolute, forward) !== undefined && !forward.includes(absolute)) return absolute;
+  if (labels.length === 1 && forward.length === 1) return `${given}.${forward[0]}`;
+  throw new KeaKnotError('E_USAGE', `"${name}" is not inside a zone this server serves (${forward.join(', ')}); give a single label or a name ending in one of them`);
+}
+
+/**
+ * Runs `edit` inside one knotc transaction over `zones`: zone-begin, the zone-set/zone-unset
+ * commands, zone-commit; any failure aborts it, so knotd keeps the zones as they were.
+ * Knot writes the committed change to its journal and zone file (it survives restarts).
+ */
+async function transaction(knot: KnotAccess, zones: readonly string[], commands: readonly string[][]): Promise<void> {
+  await knotc(knot, ['zone-begin', ...zones]);
+  try {
+    for (const command of commands) await knotc(knot, command);
+    await knotc(knot, ['zone-commit', ...zones]);
+  } catch (error) {
+    await knotc(knot, ['zone-abort', ...zones]).catch(() => undefined);
+    throw error;
+  }
+}
+
+function ddnsOwned(name: string): KeaKnotError {
+  return new KeaKnotError('E_CONFLICT', `${name.replace(/\.$/, '')} belongs to a DHCP client (kea-dhcp-ddns wrote it, with a DHCID record); nothing was changed. Pick another name, or give that device its name with kea-knot reserve MAC ADDRESS NAME`);
+}
+
+/**
+ * Adds NAME -> ADDRESS and its PTR (when the address is in a reverse zone served here) in
+ * one transaction on the primary. Refused (nothing changed) when the name belongs to DDNS,
+ * holds another address or other records, or the address already points to another name.
+ * The same name and address again changes nothing. A later DHCP client asking for the same
+ * name gets no DNS record: Kea's conflict resolution finds no DHCID of its own there.
+ */
+export async function addStaticName(knot: KnotAccess, name: string, addressText: string): Promise<{ changed: boolean; name: StaticName }> {
+  const address = normaliseIpv4(addressText);
+  if (address === undefined) throw new KeaKnotError('E_USAGE', `"${addressText}" is not an IPv4 address like 192.168.1.20`);
+  const zones = await primaryZones(knot);
+  const owner = absoluteName(name, zones.forward);
+  const forwardZone = zoneOf(owner, zones.forward)!;
+  const ptrOwner = reverseName(address);
+  const reverseZone = zoneOf(ptrOwner, zones.reverse);
+  const records = await readZones(knot);
+  const at = records.filter((r) => r.owner === owner);
+  const shown = owner.replace(/\.$/, '');
+  if (at.some((r) => r.type === 'DHCID')) throw ddnsOwned(owner);
+  const others = at.filter((r) => r.type !== 'A');
+  if (others.length > 0) throw new KeaKnotError('E_CONFLICT', `${shown} already has ${others.map((r) => `${r.type} ${r.data}`).join(', ')}; nothing was changed. Pick another name`);
+  const held = at.filter((r) => r.type === 'A').map((r) => r.data);
+  if (held.length > 0 && !held.includes(address)) throw new KeaKnotError('E_CONFLICT', `${shown} is already ${held.join(', ')}; nothing was changed. Remove it first (kea-knot dns remove ${shown})`);
+  const ptr = records.filter((r) => r.owner === ptrOwner && r.type === 'PTR');
+  const otherPtr = ptr.find((r) => r.data.toLowerCase() !== owner);
+  if (otherPtr) throw new KeaKnotError('E_CONFLICT', `${address} already points back to ${otherPtr.data.replace(/\.$/, '')} (its PTR); nothing was changed. Remove that name first, or pick another address`);
+  const reverse = reverseZone === undefined ? null : ptrOwner.replace(/\.$/, '');
+  const result = { name: shown, address, reverse };
+  const needA = held.length === 0;
+  const needPtr = reverseZone !== undefined && ptr.length === 0;
+  if (!needA && !needPtr) return { changed: false, name: result };
+  const touched = [...(needA ? [forwardZone] : []), ...(needPtr ? [reverseZone!] : [])];
+  await transaction(knot, touched, [
+    ...(needA ? [['zone-set', forwardZone, owner, String(STATIC_TTL), 'A', address]] : []),
+    ...(needPtr ? [['zone-set', reverseZone!, ptrOwner, String(STATIC_TTL), 'PTR', owner]] : []),
+  ]);
+  return { changed: true, name: result };
+}
+
+/** Removes a static name and the PTRs pointing to it; a DDNS-owned name is refused, an unknown one is E_NOT_FOUND. */
+export async function removeStaticName(knot: KnotAccess, name: string): Promise<StaticName[]> {
+  const zones = await primaryZones(knot);
+  const owner = absoluteName(name, zones.forward);
+  const records = await readZones(knot);
+  if (records.some((r) => r.owner === owner && r.type === 'DHCID')) throw ddnsOwned(owner);
+  const removed = staticNames(records).filter((s) => `${s.name}.` === owner);
+  if (removed.length === 0) throw new KeaKnotError('E_NOT_FOUND', `${owner.replace(/\.$/, '')} is not a static name; kea-knot dns lists them`);
+  const ptrs = records.filter((r) => r.type === 'PTR' && r.data.toLowerCase() === owner && isReverse(r.zone));
+  const touched = [...new Set([zoneOf(owner, zones.forward)!, ...ptrs.map((r) => r.zone)])];
+  await transaction(knot, touched, [
+    ['zone-unset', zoneOf(owner, zones.forward)!, owner, 'A'],
+    ...ptrs.map((r) => ['zone-unset', r.zone, r.owner, 'PTR', r.data]),
+  ]);
+  return removed;
+}
