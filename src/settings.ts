@@ -13,6 +13,10 @@ export const SETTINGS = {
   KEA_KNOT_SOCKET_GROUP: { default: '', help: 'numeric group id that may also use the socket (mode 0660)' },
   KEA_KNOT_API_LISTEN: { default: '', help: 'host:port of an extra TCP listener for the API (off when empty); needs a token file; plain HTTP, so bind it to 127.0.0.1 or put it behind a TLS proxy' },
   KEA_KNOT_API_TOKEN_FILE: { default: '', help: 'file holding the bearer token the TCP listener requires' },
+  KEA_KNOT_WEB_LISTEN: { default: '', help: 'host:port of the web dashboard (off when empty); needs a password file' },
+  KEA_KNOT_WEB_PASSWORD_FILE: { default: '', help: 'file holding the password (or a long token) the dashboard login asks for; at least 12 characters' },
+  KEA_KNOT_WEB_TLS_CERT_FILE: { default: '', help: 'PEM certificate: the dashboard then speaks HTTPS and its cookie is Secure (with KEA_KNOT_WEB_TLS_KEY_FILE)' },
+  KEA_KNOT_WEB_TLS_KEY_FILE: { default: '', help: 'PEM private key of that certificate' },
 } as const;
 
 const optional = z.string().transform((text) => (text === '' ? undefined : text));
@@ -26,9 +30,19 @@ const settingsSchema = z.strictObject({
   socketGroup: optional.pipe(z.string().regex(/^\d+$/, 'must be a numeric group id').transform(Number).optional()),
   apiListen: optional.pipe(z.string().regex(HOST_PORT, 'write host:port, e.g. 0.0.0.0:8053').optional()),
   apiTokenFile: optional,
+  webListen: optional.pipe(z.string().regex(HOST_PORT, 'write host:port, e.g. 0.0.0.0:8080').optional()),
+  webPasswordFile: optional,
+  webTlsCertFile: optional,
+  webTlsKeyFile: optional,
 }).superRefine((value, ctx) => {
   if (value.apiListen !== undefined && value.apiTokenFile === undefined) {
     ctx.addIssue({ code: 'custom', path: ['apiTokenFile'], message: 'KEA_KNOT_API_LISTEN is set, so a token file is required; put a long random token in a file (mode 0600) and name it here' });
+  }
+  if (value.webListen !== undefined && value.webPasswordFile === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['webPasswordFile'], message: 'KEA_KNOT_WEB_LISTEN is set, so a password file is required; put a password or a long random token in a file (mode 0600) and name it here' });
+  }
+  if ((value.webTlsCertFile === undefined) !== (value.webTlsKeyFile === undefined)) {
+    ctx.addIssue({ code: 'custom', path: [value.webTlsCertFile === undefined ? 'webTlsCertFile' : 'webTlsKeyFile'], message: 'HTTPS needs both KEA_KNOT_WEB_TLS_CERT_FILE and KEA_KNOT_WEB_TLS_KEY_FILE' });
   }
 });
 
@@ -43,6 +57,10 @@ const FIELD_TO_VARIABLE: Record<keyof Settings, keyof typeof SETTINGS> = {
   socketGroup: 'KEA_KNOT_SOCKET_GROUP',
   apiListen: 'KEA_KNOT_API_LISTEN',
   apiTokenFile: 'KEA_KNOT_API_TOKEN_FILE',
+  webListen: 'KEA_KNOT_WEB_LISTEN',
+  webPasswordFile: 'KEA_KNOT_WEB_PASSWORD_FILE',
+  webTlsCertFile: 'KEA_KNOT_WEB_TLS_CERT_FILE',
+  webTlsKeyFile: 'KEA_KNOT_WEB_TLS_KEY_FILE',
 };
 
 /** Reads settings from the environment, with command-line values taking precedence. */

@@ -66,6 +66,9 @@ export async function supervise(args: string[], early: EarlyStop = holdEarlyStop
   if (values.socket !== undefined) flags.socket = values.socket;
   const settings = readSettings(process.env, flags);
   const token = settings.apiTokenFile === undefined ? undefined : await readToken(settings.apiTokenFile);
+  // The dashboard's modules load only when it is on.
+  const webModule = settings.webListen === undefined ? undefined : await import('../web/server.js');
+  const web = await webModule?.readWebSettings(settings);
   const set = await loadServices(settings.servicesDir);
 
   const output = createLogOutput({ format: settings.logFormat, level: settings.logLevel, maxQueuedBytes: settings.logQueueBytes });
@@ -101,6 +104,7 @@ export async function supervise(args: string[], early: EarlyStop = holdEarlyStop
       apps.push(buildApp({ supervisor, metrics, reread, token }));
       await listenTcp(apps[1]!, settings.apiListen);
     }
+    if (web !== undefined) apps.push(await webModule!.startWeb(supervisor, web, [token]));
   } catch (error) {
     logger.fatal({ err: error }, `the control API cannot listen: ${(error as Error).message}`);
     await Promise.all(apps.map((app) => app.close()));
@@ -109,7 +113,7 @@ export async function supervise(args: string[], early: EarlyStop = holdEarlyStop
     throw error instanceof KeaKnotError ? error : new KeaKnotError('E_IO', `the control API cannot listen: ${(error as Error).message}`);
   }
 
-  logger.info({ pid: process.pid, servicesDir: set.dir, socket: settings.socket, tcp: settings.apiListen ?? null, reaper: reaper.active }, `kea-knot supervisor started (pid ${process.pid})`);
+  logger.info({ pid: process.pid, servicesDir: set.dir, socket: settings.socket, tcp: settings.apiListen ?? null, web: settings.webListen ?? null, reaper: reaper.active }, `kea-knot supervisor started (pid ${process.pid})`);
   // chokidar misses a file whose directory does not exist yet: files init writes on a first
   // start are watched once it has run.
   supervisor.on('oneshotDone', () => {
