@@ -24,7 +24,7 @@ th { color: var(--muted); font-weight: 600; font-size: .85rem; }
 .state-ready, .state-exited, .good { color: var(--good); } .state-failed, .bad { color: var(--bad); } .state-backoff, .state-starting, .state-stopping, .warn { color: var(--warn); }
 .muted { color: var(--muted); }
 progress { width: 8rem; vertical-align: middle; }
-.notice { padding: .5rem .8rem; border-radius: 4px; margin-bottom: 1rem; border: 1px solid var(--line); }
+.notice { white-space: pre-line; padding: .5rem .8rem; border-radius: 4px; margin-bottom: 1rem; border: 1px solid var(--line); }
 .notice.error { border-color: var(--bad); color: var(--bad); } .notice.ok { border-color: var(--good); color: var(--good); }
 input, select, button { font: inherit; padding: .3rem .5rem; border: 1px solid var(--line); border-radius: 4px; background: var(--bg); color: var(--fg); }
 button { cursor: pointer; background: var(--accent); color: #fff; border-color: var(--accent); }

@@ -20,6 +20,8 @@ export interface Session {
   lastSeen: number;
   /** Open log tails of this session. */
   streams: number;
+  /** What the last change did, shown once on the next page (post, redirect, get). */
+  flash?: { kind: 'ok' | 'error'; text: string } | undefined;
 }
 
 export interface SessionLimits {

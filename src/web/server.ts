@@ -9,6 +9,7 @@ import { LoginLimiter, parseCookies, randomToken, secretMatches, SessionStore, t
 import { Html, html } from './html.js';
 import { page, type NavItem } from './layout.js';
 import { logEvents } from './log-stream.js';
+import { registerManagePages } from './manage.js';
 import { loginPage } from './pages/login.js';
 import { logsMain, PAGE_LINES } from './pages/logs.js';
 import { overviewBody, overviewMain } from './pages/overview.js';
@@ -230,6 +231,7 @@ export function buildWebApp(options: WebOptions): { app: FastifyInstance; contex
     return reply.type('text/event-stream; charset=utf-8').header('cache-control', 'no-store').header('x-accel-buffering', 'no').send(stream);
   });
 
+  registerManagePages(app, context);
   return { app, context };
 }
 
