@@ -174,6 +174,7 @@ export class ServiceRunner extends EventEmitter<{ state: [ServiceState] }> {
     return this.serialize(async () => {
       const { reload } = this.spec;
       if (!reload) throw new KeaKnotError('E_STATE', `${this.spec.name} has no reload method in ${this.spec.file}; restart it instead`);
+      this.requireEnabled('reloaded');
       this.requireReady('reloading');
       const started = performance.now();
       const outcome = (method: string, ok: boolean, output: string, error?: string): ReloadOutcome => {
@@ -297,7 +298,11 @@ export class ServiceRunner extends EventEmitter<{ state: [ServiceState] }> {
   }
 
   private requireEnabled(doing: string): void {
-    if (!this.spec.enabled) throw new KeaKnotError('E_STATE', `${this.spec.name} is disabled (enabled is false in ${this.spec.file}), so it cannot be ${doing}; enable it there (or through its variable), then kea-knot reread`);
+    if (!this.spec.enabled) {
+      // The description says why a service may be off (e.g. no control agent with Kea 3.0).
+      const why = this.spec.description ? ` (${this.spec.description})` : '';
+      throw new KeaKnotError('E_STATE', `${this.spec.name} is disabled (enabled is false in ${this.spec.file}), so it cannot be ${doing}${why}; enable it there (or through its variable), then kea-knot reread`);
+    }
   }
 
   private reached(states: readonly ServiceState[]): Promise<void> {

@@ -59,13 +59,11 @@ const alpine = parseDockerfile(read('Dockerfile.alpine'));
 const runtime = (d: typeof debian): Stage => d.stages.at(-1)!;
 const all = (stage: Stage, keyword: string): string[] => stage.instructions.filter((i) => i.keyword === keyword).map((i) => i.args);
 
-/** Debian package -> its Alpine 3.22 counterpart(s) (versions.md; Alpine's kea-common has no hooks). */
+/** Debian package -> its Alpine 3.23 counterpart(s) (versions.md; Alpine's kea-common has no hooks). */
 const PACKAGE_MAP: Record<string, string[]> = {
   'kea-dhcp4-server': ['kea-dhcp4'],
   'kea-dhcp6-server': ['kea-dhcp6'],
   'kea-dhcp-ddns-server': ['kea-dhcp-ddns'],
-  'kea-ctrl-agent': ['kea-ctrl-agent'],
-  'kea-admin': ['kea-admin'],
   'kea-common': ['kea-common', 'kea-hook-ha', 'kea-hook-lease-cmds'],
   knot: ['knot'],
   'knot-dnsutils': ['knot-utils'],
@@ -88,13 +86,15 @@ function installed(stage: Stage, flavor: 'debian' | 'alpine'): string[] {
     const m = flavor === 'debian'
       ? /apt-get install -y --no-install-recommends ([^&;|]+)/.exec(args)
       : /apk add --no-cache ([^&;|]+)/.exec(args);
-    if (m) packages.push(...m[1]!.trim().split(/\s+/));
+    // "kea-common/${KEA_SUITE}" is kea-common from Kea's suite; $agent is the control
+    // agent of a Kea 2.x build only (checked on its own).
+    if (m) packages.push(...m[1]!.trim().split(/\s+/).filter((p) => p !== '$agent').map((p) => p.replace(/^"|"$/g, '').replace(/\/\$\{KEA_SUITE\}$/, '')));
   }
   return packages.sort();
 }
 
 function versionFile(): Record<string, string> {
-  return Object.fromEntries(read('VERSION').split('\n').filter((l) => /^[A-Z]+=/.test(l)).map((l) => l.split('=') as [string, string]));
+  return Object.fromEntries(read('VERSION').split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => l.split('=') as [string, string]));
 }
 
 describe('Dockerfile.alpine and Dockerfile.debian agree', () => {
@@ -106,7 +106,10 @@ describe('Dockerfile.alpine and Dockerfile.debian agree', () => {
     expect(alpine.stages[0]!.from).toMatch(/^--platform=\$BUILDPLATFORM /);
     for (const [i, stage] of debian.stages.entries()) {
       const other = alpine.stages[i]!;
-      const nonRun = (s: Stage) => s.instructions.filter((ins) => ins.keyword !== 'RUN' && ins.keyword !== 'LABEL').map((ins) => `${ins.keyword} ${ins.args}`);
+      // ARGs by name (the Knot series differs); KEA_SUITE is Debian's alone (Kea from backports).
+      const nonRun = (s: Stage) => s.instructions.filter((ins) => ins.keyword !== 'RUN' && ins.keyword !== 'LABEL')
+        .map((ins) => (ins.keyword === 'ARG' ? `ARG ${ins.args.split('=')[0]}` : `${ins.keyword} ${ins.args}`))
+        .filter((line) => line !== 'ARG KEA_SUITE');
       expect(nonRun(other), `stage ${stage.name ?? 'runtime'}`).toEqual(nonRun(stage));
       // RUN steps other than the package installation are identical.
       const runs = (s: Stage) => all(s, 'RUN').filter((r) => !/apt-get|apk add/.test(r));
@@ -172,18 +175,25 @@ describe('Dockerfile.alpine and Dockerfile.debian agree', () => {
     expect(installed(runtime(alpine), 'alpine')).toEqual(expect.arrayContaining(['procps-ng', 'tzdata', 'knot-utils']));
   });
 
-  it('pin their bases: Debian trixie, Alpine 3.22 (later Alpines ship Kea 3.0)', () => {
+  it('pin their bases: Debian trixie (Kea 3.0 from trixie-backports), Alpine 3.23 (Kea 3.0)', () => {
     expect(debian.preamble.map((i) => i.args)).toContain('BASE_IMAGE=docker.io/library/debian:trixie-slim');
-    expect(alpine.preamble.map((i) => i.args)).toContain('BASE_IMAGE=docker.io/library/alpine:3.22');
+    expect(alpine.preamble.map((i) => i.args)).toContain('BASE_IMAGE=docker.io/library/alpine:3.23');
+    expect(all(runtime(debian), 'ARG')).toEqual(expect.arrayContaining(['KEA_SUITE=trixie-backports', 'KEA_CTRL_AGENT=false']));
+    // The control agent (and its Python) only when a Kea 2.x build asks for it.
+    expect(all(runtime(debian), 'RUN').join('\n')).toContain('agent=\'\'; [ "${KEA_CTRL_AGENT}" = true ] && agent="kea-ctrl-agent/${KEA_SUITE}"');
+    for (const d of [debian, alpine]) {
+      expect(all(runtime(d), 'ENV').join(' ')).toContain('KEA_KNOT_CTRL_AGENT=${KEA_CTRL_AGENT}');
+      expect(all(runtime(d), 'RUN').join('\n')).toContain('case "$kea:${KEA_CTRL_AGENT}" in 2.*:true|3.*:false)');
+    }
     expect(read('Dockerfile.alpine')).not.toMatch(/alpine:latest|alpine:edge/);
   });
 
   it('carry the OCI labels and take the versions from VERSION', () => {
     const v = versionFile();
-    for (const d of [debian, alpine]) {
+    for (const [d, knot] of [[debian, v.KNOT_DEBIAN], [alpine, v.KNOT]] as const) {
       const stage = runtime(d);
       const args = all(stage, 'ARG');
-      expect(args).toEqual(expect.arrayContaining([`KEA_VERSION=${v.KEA}`, `KNOT_VERSION=${v.KNOT}`, 'IMAGE_VERSION=dev', 'VCS_REF=unknown', 'BUILD_DATE=unknown']));
+      expect(args).toEqual(expect.arrayContaining([`KEA_VERSION=${v.KEA}`, `KNOT_VERSION=${knot}`, 'IMAGE_VERSION=dev', 'VCS_REF=unknown', 'BUILD_DATE=unknown']));
       const labels = all(stage, 'LABEL').join(' ');
       for (const key of ['title', 'description', 'licenses', 'version', 'revision', 'created', 'base.name']) {
         expect(labels).toContain(`org.opencontainers.image.${key}=`);
@@ -217,24 +227,26 @@ describe('Dockerfile.alpine and Dockerfile.debian agree', () => {
 describe('VERSION and scripts/image-tag', () => {
   const tag = (...args: string[]): string => execFileSync(path.join(ROOT, 'scripts/image-tag'), args, { encoding: 'utf8' }).trim();
 
-  it('derive <kea>-<knot>-<patch>, -debian for the Debian image, and latest', () => {
+  it('derive <kea>-<knot>-<patch>, -debian for the Debian images, and latest', () => {
     const v = versionFile();
-    expect(v.KEA).toMatch(/^\d+\.\d+$/);
-    expect(v.KNOT).toMatch(/^\d+\.\d+$/);
+    for (const key of ['KEA', 'KNOT', 'KNOT_DEBIAN', 'KEA_PREVIOUS']) expect(v[key], key).toMatch(/^\d+\.\d+$/);
     expect(v.PATCH).toMatch(/^[1-9]\d*$/);
     expect(tag()).toBe(`${v.KEA}-${v.KNOT}-${v.PATCH}`);
-    expect(tag('--debian')).toBe(`${v.KEA}-${v.KNOT}-${v.PATCH}-debian`);
+    expect(tag('--debian')).toBe(`${v.KEA}-${v.KNOT_DEBIAN}-${v.PATCH}-debian`);
+    expect(tag('--previous')).toBe(`${v.KEA_PREVIOUS}-${v.KNOT_DEBIAN}-${v.PATCH}-debian`);
     expect(tag('--latest')).toBe('latest');
     expect(tag('--latest', '--debian')).toBe('latest-debian');
-    expect(tag('--build-args', '--debian')).toBe(`--build-arg KEA_VERSION=${v.KEA} --build-arg KNOT_VERSION=${v.KNOT} --build-arg IMAGE_VERSION=${v.KEA}-${v.KNOT}-${v.PATCH}-debian`);
+    expect(tag('--build-args')).toBe(`--build-arg KEA_VERSION=${v.KEA} --build-arg KNOT_VERSION=${v.KNOT} --build-arg IMAGE_VERSION=${v.KEA}-${v.KNOT}-${v.PATCH}`);
+    expect(tag('--build-args', '--debian')).toBe(`--build-arg KEA_VERSION=${v.KEA} --build-arg KNOT_VERSION=${v.KNOT_DEBIAN} --build-arg KEA_SUITE=trixie-backports --build-arg KEA_CTRL_AGENT=false --build-arg IMAGE_VERSION=${v.KEA}-${v.KNOT_DEBIAN}-${v.PATCH}-debian`);
+    expect(tag('--build-args', '--previous')).toBe(`--build-arg KEA_VERSION=${v.KEA_PREVIOUS} --build-arg KNOT_VERSION=${v.KNOT_DEBIAN} --build-arg KEA_SUITE=trixie --build-arg KEA_CTRL_AGENT=true --build-arg IMAGE_VERSION=${v.KEA_PREVIOUS}-${v.KNOT_DEBIAN}-${v.PATCH}-debian`);
     expect(tag('--vars')).toContain(`TAG=${v.KEA}-${v.KNOT}-${v.PATCH}\n`);
   });
 
-  it('match the series versions.md gives for Debian trixie and Alpine 3.22', () => {
+  it('match the series the distributions ship', () => {
     const v = versionFile();
-    // Debian trixie: Kea 2.6.3, Knot 3.4.6; Alpine 3.22: Kea 2.6.3, Knot 3.4.8.
-    expect(v.KEA).toBe('2.6');
-    expect(v.KNOT).toBe('3.4');
+    // Alpine 3.23: Kea 3.0.3, Knot 3.5; Debian trixie-backports: Kea 3.0.3 with trixie's
+    // Knot 3.4.6; trixie itself: Kea 2.6.3 (past ISC's support, kept as a build argument).
+    expect([v.KEA, v.KNOT, v.KNOT_DEBIAN, v.KEA_PREVIOUS]).toEqual(['3.0', '3.5', '3.4', '2.6']);
   });
 });
 
@@ -325,17 +337,19 @@ describe('GitHub workflows', () => {
     expect(results.length).toBeGreaterThan(0);
   });
 
-  it('build both images for amd64, arm64 and arm/v7, and push only on tags', () => {
+  it('build the three images for amd64, arm64 and arm/v7, with tags and arguments from image-tag, and push only on tags', () => {
     const wf = parseYaml(readFileSync(path.join(dir, 'images.yml'), 'utf8')) as {
       on: { push: { tags: string[] } };
-      jobs: { image: { strategy: { matrix: { include: { dockerfile: string; suffix: string }[] } }; steps: { uses?: string; with?: Record<string, string> }[] } };
+      jobs: { image: { strategy: { matrix: { include: { dockerfile: string; 'tag-flag': string }[] } }; steps: { uses?: string; run?: string; with?: Record<string, string> }[] } };
     };
     expect(wf.on.push.tags.length).toBeGreaterThan(0);
-    expect(wf.jobs.image.strategy.matrix.include.map((m) => [m.dockerfile, m.suffix])).toEqual([['Dockerfile.alpine', ''], ['Dockerfile.debian', '-debian']]);
+    expect(wf.jobs.image.strategy.matrix.include.map((m) => [m.dockerfile, m['tag-flag']])).toEqual([['Dockerfile.alpine', ''], ['Dockerfile.debian', '--debian'], ['Dockerfile.debian', '--previous']]);
+    expect(wf.jobs.image.steps.find((s) => s.run?.includes('image-tag --build-args $FLAG'))).toBeDefined();
     const build = wf.jobs.image.steps.find((s) => s.uses?.startsWith('docker/build-push-action'))!;
     expect(build.with!.platforms!.split(',').sort()).toEqual(['linux/amd64', 'linux/arm/v7', 'linux/arm64']);
     expect(build.with!.push).toContain("push == 'true'");
-    expect(build.with!.tags).toContain('latest${{ matrix.suffix }}');
+    expect(build.with!.tags).toContain('steps.args.outputs.tag');
+    expect(build.with!['build-args']).toContain('steps.args.outputs.build-args');
     expect(wf.jobs.image.steps.some((s) => s.uses?.startsWith('docker/setup-qemu-action'))).toBe(true);
   });
 });
