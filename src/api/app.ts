@@ -10,6 +10,7 @@ import type { MetricsSource } from './metrics.js';
 import { leaseRoutes } from './routes/leases.js';
 import { nameRoutes } from './routes/names.js';
 import { reservationRoutes } from './routes/reservations.js';
+import { statisticsRoutes } from './routes/statistics.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 
 export interface AppOptions {
@@ -169,6 +170,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   void app.register(leaseRoutes, { supervisor });
   void app.register(reservationRoutes, { supervisor });
   void app.register(nameRoutes, { supervisor });
+  void app.register(statisticsRoutes, { supervisor });
   return app;
 }
 

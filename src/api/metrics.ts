@@ -1,5 +1,5 @@
 import type { Gauge, Registry } from 'prom-client';
-import { DropWatch } from '../kea/statistics.js';
+import { DropWatch, summarise } from '../kea/statistics.js';
 import { keaTargets } from '../kea/targets.js';
 import type { LogOutput } from '../logs/output.js';
 import type { ServiceState } from '../supervisor/lifecycle.js';
@@ -108,6 +108,42 @@ function buildRegistry(promClient: typeof import('prom-client'), supervisor: Sup
       this.reset();
       for (const { service, counts } of await drops.read()) {
         for (const [statistic, count] of counts) this.inc({ service, statistic }, count);
+      }
+    },
+  });
+  // The same statistic-get-all as the drops (one per Kea daemon a scrape), summarised.
+  const summaries = async () => (await drops.read()).map(({ service, statistics }) => ({ service, ...summarise(statistics) }));
+  new Counter({
+    name: 'kea_knot_kea_packets_received_total', help: 'DHCP packets a Kea server received (pkt4-received, pkt6-received)', labelNames: ['service'], registers: [registry],
+    async collect() {
+      this.reset();
+      for (const s of await summaries()) if (s.received !== null) this.inc({ service: s.service }, s.received);
+    },
+  });
+  new Gauge({
+    name: 'kea_knot_kea_subnet_addresses', help: "a subnet's addresses by Kea's statistics: total (in its pools), assigned (leased), declined", labelNames: ['service', 'subnet_id', 'kind'], registers: [registry],
+    async collect() {
+      this.reset();
+      for (const s of await summaries()) {
+        for (const u of s.subnets) {
+          for (const kind of ['total', 'assigned', 'declined'] as const) this.set({ service: s.service, subnet_id: String(u.subnetId), kind }, u[kind]);
+        }
+      }
+    },
+  });
+  new Gauge({
+    name: 'kea_knot_kea_pool_utilisation', help: "assigned / total addresses of a subnet's pools (in a pair each node counts both halves)", labelNames: ['service', 'subnet_id'], registers: [registry],
+    async collect() {
+      this.reset();
+      for (const s of await summaries()) for (const u of s.subnets) if (u.total > 0) this.set({ service: s.service, subnet_id: String(u.subnetId) }, u.assigned / u.total);
+    },
+  });
+  new Counter({
+    name: 'kea_knot_ddns_failures_total', help: 'DNS updates kea-dhcp-ddns gave up on: timeout (no answer from Knot) or error (Knot refused, e.g. a name owned by another client)', labelNames: ['service', 'reason'], registers: [registry],
+    async collect() {
+      this.reset();
+      for (const s of await summaries()) {
+        if (s.ddnsFailures) for (const reason of ['timeout', 'error'] as const) this.inc({ service: s.service, reason }, s.ddnsFailures[reason]);
       }
     },
   });

@@ -16,19 +16,61 @@ export interface DropCounts {
   readonly service: string;
   /** The daemon's drop counters (pkt4-* for dhcp4, pkt6-* for dhcp6; none for D2). */
   readonly counts: ReadonlyMap<DropStatistic, number>;
+  /** Every statistic of the same statistic-get-all, by Kea's name: its newest value. */
+  readonly statistics: ReadonlyMap<string, number>;
 }
 
-/** The drop counters from one statistic-get-all (each statistic's newest sample first). */
-export async function readDropCounts(socket: string, timeoutMs = 2000): Promise<Map<DropStatistic, number>> {
+/** Every statistic of one statistic-get-all, its newest sample (Kea lists them newest first); empty if refused. */
+export async function readStatistics(socket: string, timeoutMs = 2000): Promise<Map<string, number>> {
   const answer = await keaCommand(socket, 'statistic-get-all', undefined, timeoutMs);
-  const counts = new Map<DropStatistic, number>();
-  if (answer.result !== 0) return counts;
-  const samples = (answer.arguments ?? {}) as Record<string, [number, string][] | undefined>;
-  for (const name of DROP_STATISTICS) {
-    const value = samples[name]?.[0]?.[0];
-    if (typeof value === 'number') counts.set(name, value);
+  const values = new Map<string, number>();
+  if (answer.result !== 0) return values;
+  for (const [name, samples] of Object.entries((answer.arguments ?? {}) as Record<string, [number, string][] | undefined>)) {
+    const value = samples?.[0]?.[0];
+    if (typeof value === 'number') values.set(name, value);
   }
-  return counts;
+  return values;
+}
+
+function dropCounts(statistics: ReadonlyMap<string, number>): Map<DropStatistic, number> {
+  return new Map(DROP_STATISTICS.flatMap((name) => (statistics.has(name) ? [[name, statistics.get(name)!] as const] : [])));
+}
+
+/** One subnet's address use, from Kea's subnet[ID].* statistics. */
+export interface SubnetUse {
+  readonly subnetId: number;
+  readonly total: number;
+  readonly assigned: number;
+  readonly declined: number;
+}
+
+/** What status and /metrics show of one Kea daemon's statistics. */
+export interface KeaSummary {
+  /** pkt4-received / pkt6-received (DHCP servers only). */
+  readonly received: number | null;
+  /** pkt4-receive-drop / pkt6-receive-drop. */
+  readonly dropped: number | null;
+  readonly subnets: readonly SubnetUse[];
+  /** kea-dhcp-ddns: updates that timed out or that the DNS server refused (null for the DHCP servers). */
+  readonly ddnsFailures: { readonly timeout: number; readonly error: number } | null;
+}
+
+/** The summary of one daemon's statistics (pure; the names are Kea's, the same in 2.2 to 3.0). */
+export function summarise(statistics: ReadonlyMap<string, number>): KeaSummary {
+  const pick = (...names: string[]) => names.map((n) => statistics.get(n)).find((v) => v !== undefined) ?? null;
+  const ids = [...statistics.keys()].flatMap((name) => /^subnet\[(\d+)\]\.total-(?:addresses|nas)$/.exec(name)?.[1] ?? []).map(Number).sort((a, b) => a - b);
+  const isDdns = statistics.has('update-sent') || statistics.has('ncr-received');
+  return {
+    received: pick('pkt4-received', 'pkt6-received'),
+    dropped: pick('pkt4-receive-drop', 'pkt6-receive-drop'),
+    subnets: ids.map((id) => ({
+      subnetId: id,
+      total: pick(`subnet[${id}].total-addresses`, `subnet[${id}].total-nas`) ?? 0,
+      assigned: pick(`subnet[${id}].assigned-addresses`, `subnet[${id}].assigned-nas`) ?? 0,
+      declined: pick(`subnet[${id}].declined-addresses`) ?? 0,
+    })),
+    ddnsFailures: isDdns ? { timeout: statistics.get('update-timeout') ?? 0, error: statistics.get('update-error') ?? 0 } : null,
+  };
 }
 
 export interface DropWatchOptions {
@@ -40,8 +82,8 @@ export interface DropWatchOptions {
 }
 
 /**
- * Reads the drop counters of every Kea daemon, for /metrics and on a timer, and logs a
- * warning naming the daemon whenever one grew since the last look: a client or a relay
+ * Reads the statistics of every Kea daemon, for /metrics and on a timer, and logs a
+ * warning naming the daemon whenever a drop counter grew since the last look: a client or a relay
  * sending malformed packets is otherwise invisible. One look at a time; a scrape during
  * a poll shares its answer.
  */
@@ -83,10 +125,11 @@ export class DropWatch {
   private async look(): Promise<DropCounts[]> {
     const targets = [...this.options.targets()];
     const results = await Promise.all(targets.map(async (target): Promise<DropCounts[]> => {
-      const counts = await readDropCounts(target.socket).catch(() => undefined);
-      if (counts === undefined) return [];
+      const statistics = await readStatistics(target.socket).catch(() => undefined);
+      if (statistics === undefined) return [];
+      const counts = dropCounts(statistics);
       this.compare(target, counts);
-      return [{ service: target.service, counts }];
+      return [{ service: target.service, counts, statistics }];
     }));
     return results.flat();
   }

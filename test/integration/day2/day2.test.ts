@@ -5,6 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callApi } from '../../../src/client/api-client.js';
 import { keaCommand } from '../../../src/kea/control.js';
 import type { LeaseView } from '../../../src/kea/leases.js';
 import { createLan, dhcpLease, dig, until, type Host, type Lan } from '../../helpers/netns.js';
@@ -37,6 +38,14 @@ async function keaReservations(): Promise<{ 'hw-address': string; 'ip-address': 
   const list = (answer.arguments as { Dhcp4: { subnet4: { reservations?: { 'hw-address': string; 'ip-address': string; hostname?: string }[] }[] } }).Dhcp4.subnet4[0]!.reservations ?? [];
   return list.map((r) => ({ 'hw-address': r['hw-address'], 'ip-address': r['ip-address'], ...(r.hostname ? { hostname: r.hostname } : {}) }));
 }
+async function metrics(): Promise<string> {
+  const response = await callApi<string>({ socket: `${server.dir}/api.sock` }, 'GET', '/metrics');
+  expect(response.status).toBe(200);
+  return response.body;
+}
+const ddnsFailures = (text: string) => ['timeout', 'error']
+  .map((reason) => Number(new RegExp(`^kea_knot_ddns_failures_total\\{service="kea-dhcp-ddns",reason="${reason}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN))
+  .reduce((x, y) => x + y);
 async function leases(): Promise<LeaseView[]> {
   const result = await cli('leases', '--json');
   expect(result.code, result.stderr).toBe(0);
@@ -155,6 +164,13 @@ describe('static DNS names', () => {
     const again = await cli('dns', 'add', `nas.${DOMAIN}`, '10.83.0.70');
     expect(again.stdout).toBe(`nas.${DOMAIN} is already 10.83.0.70; nothing changed\n`);
 
+    // A DHCP client asking for a static name gets no record: Kea's conflict resolution
+    // finds no DHCID of its own there, and kea-dhcp-ddns gives the update up.
+    const seen = server.records.length;
+    await dhcpLease(lan, await lan.addHost('impostor', ''), { hostname: 'nas' });
+    await until(async () => server.records.slice(seen).some((r) => r.service === 'kea-dhcp-ddns' && /DHCP_DDNS_ADD_FAILED/.test(r.msg)), 10_000, 'kea-dhcp-ddns to refuse nas for the impostor');
+    expect(await a('nas')).toEqual(['10.83.0.70']);
+
     const restart = await cli('restart', 'knot');
     expect(restart.code, restart.stderr).toBe(0);
     expect(await a('nas')).toEqual(['10.83.0.70']);
@@ -179,6 +195,34 @@ describe('static DNS names', () => {
     expect(await cli('dns', 'remove', 'printer')).toMatchObject({ code: 1, stderr: expect.stringMatching(/belongs to a DHCP client/) });
     expect(await a('printer')).toEqual(before);
     expect(await ptr('10.83.0.71')).toEqual([]);
+  });
+});
+
+describe("Kea's statistics", () => {
+  it('shows pool use, packets received and DDNS failures in /metrics and the statistics route', async () => {
+    const text = await metrics();
+    const assigned = Number(/^kea_knot_kea_subnet_addresses\{service="kea-dhcp4",subnet_id="1",kind="assigned"\} (\d+)$/m.exec(text)?.[1]);
+    const leased = (await leases()).filter((l) => l.state === 'active').length;
+    expect(assigned).toBe(leased);
+    expect(text).toMatch(/^kea_knot_kea_subnet_addresses\{service="kea-dhcp4",subnet_id="1",kind="total"\} 256$/m);
+    expect(text).toMatch(new RegExp(`^kea_knot_kea_pool_utilisation\\{service="kea-dhcp4",subnet_id="1"\\} ${leased / 256}$`, 'm'));
+    expect(Number(/^kea_knot_kea_packets_received_total\{service="kea-dhcp4"\} (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(leased);
+    // Knot stopped: the DDNS daemon's updates for a new lease fail, and are counted.
+    expect(ddnsFailures(text)).toBe(0);
+    expect((await cli('stop', 'knot')).code).toBe(0);
+    try {
+      await dhcpLease(lan, await lan.addHost('offline', ''), { hostname: 'offline' });
+      await until(async () => ddnsFailures(await metrics()) > 0, 10_000, 'a DDNS failure in /metrics');
+    } finally {
+      expect((await cli('start', 'knot')).code).toBe(0);
+    }
+    const failures = ddnsFailures(await metrics());
+    const route = await callApi<{ daemons: { service: string; subnets?: unknown[]; ddnsFailures?: unknown }[] }>({ socket: `${server.dir}/api.sock` }, 'GET', '/v1/kea/statistics');
+    expect(route.body.daemons.find((d) => d.service === 'kea-dhcp4')).toMatchObject({ subnets: [{ subnetId: 1, total: 256, assigned: leased + 1, declined: 0 }], ddnsFailures: null });
+    expect(route.body.daemons.find((d) => d.service === 'kea-dhcp-ddns')).toMatchObject({ received: null, subnets: [] });
+    const d2 = route.body.daemons.find((d) => d.service === 'kea-dhcp-ddns') as { ddnsFailures: { timeout: number; error: number } };
+    // The DDNS daemon may still be retrying: the route reads a moment later.
+    expect(d2.ddnsFailures.timeout + d2.ddnsFailures.error).toBeGreaterThanOrEqual(failures);
   });
 });
 
