@@ -51,7 +51,8 @@ declare module 'fastify' {
   interface FastifyRequest { session?: Session; sessionId?: string }
 }
 
-const OPEN = new Set(['/login', ...ASSETS.map((a) => a.path)]);
+const OPEN = new Set(['/login', '/favicon.ico', ...ASSETS.map((a) => a.path)]);
+const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
 /** No route of the dashboard has a schema: fastify's ajv and serializer are never loaded. */
 const NO_SCHEMAS = {
@@ -93,7 +94,7 @@ export function buildWebApp(options: WebOptions): { app: FastifyInstance; contex
 
   app.addHook('onRequest', async (request, reply) => {
     void reply.headers({
-      'content-security-policy': CSP, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer',
+      'content-security-policy': CSP, 'x-content-type-options': 'nosniff', 'referrer-policy': 'same-origin',
       'x-frame-options': 'DENY', 'cross-origin-opener-policy': 'same-origin',
     });
     const url = request.routeOptions.url ?? '';
@@ -133,6 +134,7 @@ export function buildWebApp(options: WebOptions): { app: FastifyInstance; contex
     return context.send(reply, request, { title: 'Not found', current: '', status: 404, notice: { kind: 'error', text: `Nothing at ${request.url}.` }, body: html`` });
   });
 
+  app.get('/favicon.ico', async (_request, reply) => reply.code(204).header('cache-control', 'public, max-age=86400').send());
   for (const asset of ASSETS) {
     app.get(asset.path, async (_request, reply) => reply.type(asset.type).header('cache-control', 'public, max-age=31536000, immutable').send(asset.body));
   }
@@ -149,8 +151,11 @@ export function buildWebApp(options: WebOptions): { app: FastifyInstance; contex
     },
   };
 
+  // The login form's token, kept while the browser has one: a second tab, or any request
+  // that ends on the login page, must not make an open form stale.
   const sendLogin = (request: FastifyRequest, reply: FastifyReply, status: number, error?: string) => {
-    const token = randomToken();
+    const held = parseCookies(request.headers.cookie).get(LOGIN_COOKIE);
+    const token = held !== undefined && TOKEN.test(held) ? held : randomToken();
     return reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store')
       .header('set-cookie', cookie(request, LOGIN_COOKIE, token, 3600)).send(loginPage(token, error).text);
   };
@@ -242,7 +247,11 @@ function csrfOf(request: FastifyRequest): string | undefined {
   return typeof field === 'string' ? field : undefined;
 }
 
-/** The Origin (or else Referer) header, when there is one, names this very host. */
+/**
+ * The Origin (or else Referer) header, when there is one, names this very host. Browsers
+ * send "null" for a cross-origin POST under Referrer-Policy same-origin (and for any POST
+ * under no-referrer, which is why the pages use same-origin).
+ */
 function sameOrigin(request: FastifyRequest): boolean {
   const from = request.headers.origin ?? request.headers.referer;
   if (from === undefined) return true;

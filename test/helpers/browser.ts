@@ -39,6 +39,8 @@ export async function launchInNamespace(ns: string): Promise<NsBrowser> {
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
+  // A step that cannot happen fails with Playwright's own message well inside a test's time.
+  context.setDefaultTimeout(10_000);
   const page = context.pages()[0] ?? await context.newPage();
   let closed = false;
   return {
