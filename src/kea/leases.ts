@@ -44,9 +44,10 @@ const EMPTY = 3;
  * with client class HA_<peer> (setup/ha.ts splitPools). Empty without a pair.
  */
 export function poolOwners(dhcp4: unknown): PoolOwner[] {
-  const subnets = ((dhcp4 as { subnet4?: { pools?: { pool?: string; 'client-class'?: string }[] }[] })?.subnet4) ?? [];
+  const subnets = ((dhcp4 as { subnet4?: { pools?: { pool?: string; 'client-class'?: string; 'client-classes'?: string[] }[] }[] })?.subnet4) ?? [];
   return subnets.flatMap((subnet) => (subnet.pools ?? []).flatMap((p) => {
-    const node = /^HA_(.+)$/.exec(p['client-class'] ?? '')?.[1];
+    // Kea 3.0 lists the pool's classes (client-classes); earlier ones name one (client-class).
+    const node = [p['client-class'], ...(p['client-classes'] ?? [])].map((c) => /^HA_(.+)$/.exec(c ?? '')?.[1]).find(Boolean);
     const range = /^\s*([\d.]+)\s*-\s*([\d.]+)\s*$/.exec(p.pool ?? '');
     return node && range ? [{ start: toInt(range[1]!), end: toInt(range[2]!), node }] : [];
   }));

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile, stat, unlink } from 'node:fs/promises';
 import { KeaKnotError } from '../errors.js';
 import { writeFileAtomic } from '../reservations/atomic-write.js';
@@ -95,6 +96,27 @@ async function readState(files: ReservationFiles): Promise<State> {
   }
   const fromSetup = setupList.filter((r) => !clashes.some((c) => c.reservation === r));
   return { conf, confMode, newConf: text, store: storeText, include, reservations: sortReservations([...stored, ...fromSetup]) };
+}
+
+/**
+ * The reservations setup writes into kea-dhcp4.conf: the store's, so that running setup
+ * again does not drop what kea-knot reserve added, and setup's --reservations, which the
+ * next change moves into the store. E_CONFIG when the two clash.
+ */
+export function setupReservations(store: string, given: readonly ReservationInput[], subnet: string): Reservation[] {
+  let text: string;
+  try { text = readFileSync(store, 'utf8'); } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new KeaKnotError('E_IO', `cannot read ${store}: ${(error as Error).message}`, { cause: error });
+    text = '[]';
+  }
+  const stored = parseReservationsFile(text, store);
+  const additions = given.map(toReservation);
+  const conflicts = findConflicts(stored, additions, { subnet: parseSubnet(subnet) });
+  const real = conflicts.filter((c) => c.kind !== 'same');
+  if (real.length > 0) {
+    throw new KeaKnotError('E_CONFIG', `--reservations clash with the reservations kea-knot keeps in ${store}; drop those entries from the --reservations file (kea-knot reservations lists what is kept), then run setup again`, { details: real.map((c) => c.message) });
+  }
+  return sortReservations([...stored, ...additions.filter((r) => !conflicts.some((c) => c.reservation === r))]);
 }
 
 /** The reservations kea-knot keeps (read only; nothing is written). */

@@ -3,6 +3,7 @@ import { filesOf } from './paths.js';
 import { reverseZone, reverseZone6, type SetupSettings } from './settings.js';
 import type { TsigKey } from './tsig.js';
 import path from 'node:path';
+import { setupReservations } from '../kea/reservations-apply.js';
 import { HA_USER, haHook, haPassword, LEASE_CMDS_HOOK, primaryPeer, splitPools, thisPeer } from './ha.js';
 
 /** Ports between the daemons: D2's on loopback; the agent's too, except in a pair, where the peer reaches it. */
@@ -96,7 +97,7 @@ export function dhcp4Config(s: SetupSettings, paths: Paths): object {
           ? splitPools(s.pools, s.ha).map(({ pool, 'client-class': owner }) => ({ pool, ...(s.kea.classesList ? { 'client-classes': [owner] } : { 'client-class': owner }) }))
           : s.pools.map((p) => ({ pool: `${p.start} - ${p.end}` })),
         'option-data': [{ name: 'routers', data: s.router }],
-        reservations: s.reservations.map((r) => ({ 'hw-address': r['hw-address'], 'ip-address': r['ip-address'], ...(r.hostname ? { hostname: r.hostname } : {}) })),
+        reservations: setupReservations(filesOf(paths).reservationsStore, s.reservations, s.subnet),
       }],
       loggers: logger('kea-dhcp4'),
     },

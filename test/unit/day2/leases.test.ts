@@ -16,6 +16,8 @@ describe('leases as shown', () => {
     const shown = describeLeases([lease('10.0.1.200'), lease('10.0.1.3'), lease('10.0.0.50')], owners, undefined);
     expect(shown.map((l) => [l.address, l.node])).toEqual([['10.0.0.50', null], ['10.0.1.3', 'pi1'], ['10.0.1.200', 'pi2']]);
     expect(poolOwners({ subnet4: [{ pools: [{ pool: '10.0.1.0 - 10.0.1.255' }] }] })).toEqual([]);
+    // Kea 3.0's shape.
+    expect(poolOwners({ subnet4: [{ pools: [{ pool: '10.0.1.0 - 10.0.1.9', 'client-classes': ['HA_pi2'] }] }] })).toEqual([{ start: 167772416, end: 167772425, node: 'pi2' }]);
   });
 
   it('marks the name present only when Knot answers it with the lease address', () => {

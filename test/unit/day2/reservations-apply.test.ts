@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KeaKnotError } from '../../../src/errors.js';
-import { includeReservations, listReservations, unreserve, type ReservationFiles } from '../../../src/kea/reservations-apply.js';
+import { includeReservations, listReservations, setupReservations, unreserve, type ReservationFiles } from '../../../src/kea/reservations-apply.js';
 
 let dir: string;
 let files: ReservationFiles;
@@ -62,5 +62,19 @@ describe('reservation changes', () => {
     // In a pair the conf holds the HA password: its mode stays.
     expect((await stat(files.conf)).mode & 0o777).toBe(0o600);
     expect(await listReservations(files)).toHaveLength(1);
+  });
+});
+
+describe('setup and the store', () => {
+  it("keeps the store's reservations when setup runs again, adds --reservations' and refuses a clash", async () => {
+    const given = [{ 'hw-address': '52:54:00:00:00:09', 'ip-address': '10.0.0.9' }];
+    expect(setupReservations(files.store, given, '10.0.0.0/16')).toEqual(given);
+    await writeFile(files.store, JSON.stringify({ version: 1, reservations: [{ 'hw-address': '52:54:00:00:00:01', 'ip-address': '10.0.0.40', hostname: 'box' }] }));
+    expect(setupReservations(files.store, [...given, { 'hw-address': '52:54:00:00:00:01', 'ip-address': '10.0.0.40', hostname: 'box' }], '10.0.0.0/16')).toEqual([
+      { 'hw-address': '52:54:00:00:00:09', 'ip-address': '10.0.0.9' },
+      { 'hw-address': '52:54:00:00:00:01', 'ip-address': '10.0.0.40', hostname: 'box' },
+    ]);
+    expect(() => setupReservations(files.store, [{ 'hw-address': '52:54:00:00:00:08', 'ip-address': '10.0.0.40' }], '10.0.0.0/16'))
+      .toThrow(/--reservations clash with the reservations kea-knot keeps in .*kea-knot-reservations\.json/);
   });
 });
