@@ -2,14 +2,17 @@
 // supervisor running a real fixture service (inject: no socket, no browser).
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KeaKnotError } from '../../../src/errors.js';
 import { readSettings } from '../../../src/settings.js';
+import { LogHistory } from '../../../src/logs/history.js';
+import { logEvents, STREAM_BUFFER_BYTES } from '../../../src/web/log-stream.js';
 import { Redactor, REDACTED } from '../../../src/web/redact.js';
-import { buildWebApp, LOGIN_COOKIE, SESSION_COOKIE } from '../../../src/web/server.js';
+import { buildWebApp, LOGIN_COOKIE, readWebSettings, SESSION_COOKIE } from '../../../src/web/server.js';
 import { inProcessSupervisor, type InProcess } from '../../helpers/in-process.js';
 import { until } from '../../helpers/netns.js';
 import { ROOT } from '../../helpers/supervisor-process.js';
@@ -156,6 +159,57 @@ describe('web dashboard: what pages show', () => {
     expect(asset.statusCode).toBe(200);
     expect(asset.headers['content-type']).toMatch(/^text\/javascript/);
     expect(asset.body).toContain('EventSource');
+  });
+});
+
+describe('web dashboard log tail', () => {
+  it('holds at most its buffer for a browser that stops reading, then says how many lines it skipped', async () => {
+    const history = new LogHistory(10);
+    const { stream, close } = logEvents(history, (text) => text.replaceAll('hidden-value', REDACTED));
+    for (let i = 0; i < 5000; i += 1) history.add({ time: 0, stream: 'stdout', level: 30, msg: `line ${i} hidden-value ${'x'.repeat(100)}` });
+    // Nothing read yet: what waits is bounded by the buffer (plus the line that filled it).
+    expect(stream.writableLength).toBeLessThan(STREAM_BUFFER_BYTES + 1024);
+    let text = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => { text += chunk; });
+    await until(async () => /lines skipped/.test(text), 5000, 'the skipped notice');
+    close();
+    const lines = [...text.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]!) as { msg: string });
+    const skipped = Number(/kea-knot: (\d+) lines skipped/.exec(text)![1]);
+    expect(lines.length - 1 + skipped).toBe(5000);
+    expect(lines[0]!.msg).toMatch(new RegExp(`^line 0 ${REDACTED.replace(/[[\]]/g, '\\$&')} `));
+    expect(text).not.toContain('hidden-value');
+  });
+});
+
+describe('web dashboard over HTTPS', () => {
+  it('listens with the certificate given and makes its cookies Secure', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'kk-web-tls-'));
+    let tls: FastifyInstance | undefined;
+    try {
+      const openssl = spawn('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+        '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+      expect(await new Promise((resolve) => openssl.once('close', resolve))).toBe(0);
+      await writeFile(path.join(dir, 'password'), `${PASSWORD}\n`);
+      const settings = await readWebSettings({ webListen: '127.0.0.1:0', webPasswordFile: path.join(dir, 'password'), webTlsCertFile: path.join(dir, 'cert.pem'), webTlsKeyFile: path.join(dir, 'key.pem') });
+      tls = buildWebApp({ supervisor: sup.supervisor, password: settings!.password, https: settings!.https! }).app;
+      await tls.listen({ host: '127.0.0.1', port: 0 });
+      const port = (tls.server.address() as { port: number }).port;
+      const get = (pathname: string, cookie = '') => new Promise<{ status: number; cookies: string[]; body: string }>((resolve, reject) => {
+        const req = httpsRequest({ host: '127.0.0.1', port, path: pathname, rejectUnauthorized: false, headers: cookie ? { cookie } : {} }, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (s: string) => { body += s; }).on('end', () => resolve({ status: res.statusCode!, cookies: ([] as string[]).concat(res.headers['set-cookie'] ?? []), body }));
+        });
+        req.once('error', reject);
+        req.end();
+      });
+      const form = await get('/login');
+      expect(form.status).toBe(200);
+      expect(form.cookies[0]).toMatch(/^kk_login=[^;]+; Path=\/; HttpOnly; SameSite=Strict; Secure; Max-Age=3600$/);
+    } finally {
+      await tls?.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
