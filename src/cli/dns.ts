@@ -15,8 +15,10 @@ export const dnsHelp = `Usage: kea-knot dns [--json]                 list the st
 Static names: dns add puts NAME (one label, which gets the LAN domain, or a name inside
 it) with ADDRESS in Knot, and the PTR back from ADDRESS when it lies in the reverse zone
 setup made, in one zone transaction (zone-begin, zone-set, zone-commit; aborted on any
-error), on the DNS primary (in a pair, the first node; the secondary gets it by transfer).
-Knot keeps it in its journal and zone file: it survives restarts. A name a DHCP client
+error) on the DNS primary. On the secondary of a pair it is sent to the primary as a DNS
+update signed with the pair's key; either way both nodes answer it (the secondary gets it
+by transfer, also after being down). Knot keeps it in its journal and zone file: it
+survives restarts. A name a DHCP client
 holds (kea-dhcp-ddns wrote it, with a DHCID record) is refused, as is a name holding
 another address or an address whose PTR names another; nothing is changed then. Later, a
 DHCP client asking for a static name gets no DNS record: Kea's conflict resolution finds

@@ -1,5 +1,6 @@
 import { KeaKnotError } from '../errors.js';
 import type { ZoneRecord } from '../knot/names.js';
+import { parseSubnet } from '../reservations/operations.js';
 import { toInt } from '../setup/ipv4.js';
 import { keaCommand } from './control.js';
 
@@ -39,6 +40,15 @@ const STATES = ['active', 'declined', 'expired'] as const;
 /** Kea's "nothing found" result. */
 const EMPTY = 3;
 
+/** A pool as config-get writes it: "first - last", or a prefix when the range is one (10.0.1.0/25). */
+function poolRange(pool: string): { start: number; end: number } | undefined {
+  const range = /^\s*([\d.]+)\s*-\s*([\d.]+)\s*$/.exec(pool);
+  if (range) return { start: toInt(range[1]!), end: toInt(range[2]!) };
+  if (!pool.includes('/')) return undefined;
+  const { network, broadcast } = parseSubnet(pool.trim());
+  return { start: network, end: broadcast };
+}
+
 /**
  * Which peer gives each address: a pair splits every pool in two halves, one per peer,
  * with client class HA_<peer> (setup/ha.ts splitPools). Empty without a pair.
@@ -48,8 +58,8 @@ export function poolOwners(dhcp4: unknown): PoolOwner[] {
   return subnets.flatMap((subnet) => (subnet.pools ?? []).flatMap((p) => {
     // Kea 3.0 lists the pool's classes (client-classes); earlier ones name one (client-class).
     const node = [p['client-class'], ...(p['client-classes'] ?? [])].map((c) => /^HA_(.+)$/.exec(c ?? '')?.[1]).find(Boolean);
-    const range = /^\s*([\d.]+)\s*-\s*([\d.]+)\s*$/.exec(p.pool ?? '');
-    return node && range ? [{ start: toInt(range[1]!), end: toInt(range[2]!), node }] : [];
+    const range = poolRange(p.pool ?? '');
+    return node && range ? [{ ...range, node }] : [];
   }));
 }
 

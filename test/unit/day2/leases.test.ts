@@ -6,7 +6,8 @@ import { untilText } from '../../../src/cli/leases.js';
 // A pair's pools as setup/ha.ts splits them, in config-get's shape.
 const PAIR = { subnet4: [{ subnet: '10.0.0.0/16', pools: [
   { pool: '10.0.1.0 - 10.0.1.127', 'client-class': 'HA_pi1' },
-  { pool: '10.0.1.128-10.0.1.255', 'client-class': 'HA_pi2' },
+  // config-get writes a range that is a prefix as the prefix.
+  { pool: '10.0.1.128/25', 'client-class': 'HA_pi2' },
 ] }] };
 const lease = (ip: string, extra: object = {}) => ({ 'ip-address': ip, 'hw-address': '52:54:00:00:00:01', cltt: 1_700_000_000, 'valid-lft': 3600, state: 0, ...extra });
 
