@@ -5,6 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requestJson } from '../../../src/cli/reservations.js';
 import { callApi } from '../../../src/client/api-client.js';
 import { keaCommand } from '../../../src/kea/control.js';
 import type { LeaseView } from '../../../src/kea/leases.js';
@@ -130,6 +131,11 @@ describe('leases and reservations', () => {
       expect(result.stderr).toMatch(message);
       expect(result.stderr).toMatch(/nothing was changed/);
     }
+    // The API the CLI and the dashboard share: 409 with a stable code, 400 for a bad body.
+    const api = (body: unknown) => requestJson<{ error: { code: string; message: string } }>(`${server.dir}/api.sock`, 'POST', '/v1/reservations', body);
+    expect(await api({ 'hw-address': '52:54:00:83:00:99', 'ip-address': phoneIp })).toMatchObject({ status: 409, body: { error: { code: 'E_CONFLICT' } } });
+    expect(await api({ 'hw-address': 'not-a-mac', 'ip-address': '10.83.0.79' })).toMatchObject({ status: 400, body: { error: { code: 'E_USAGE', message: expect.stringMatching(/"not-a-mac" is not a network card's MAC/) } } });
+    expect(await api({ mac: 'x' })).toMatchObject({ status: 400, body: { error: { code: 'E_USAGE' } } });
     expect(await snapshot()).toEqual(before);
     await stillServing();
   });
