@@ -79,7 +79,7 @@ export async function setup(args: string[]): Promise<number> {
   }
   const settings = await resolveSetup(raw);
   const plan = planSetup(settings, paths);
-  await validatePlan(plan);
+  await validatePlan(plan, paths);
   await installPlan(plan, values.force === true);
   for (const file of plan) say(`wrote ${file.path} (mode ${file.mode.toString(8)}${file.owner ? `, ${file.owner.group ? 'group' : 'owner'} ${file.owner.user}` : ''})`);
   say(`kea-knot setup: ${settings.domain} on ${settings.subnet} (pools ${settings.pools.map((p) => `${p.start}-${p.end}`).join(', ')}), DNS at ${settings.address}, for Kea ${settings.kea.series}; TSIG key written only to ${settings.kea.secretFiles ? 'its 0600 file for the DDNS daemon' : "the DDNS daemon's configuration"} and to knot.conf.`);

@@ -59,7 +59,7 @@ export function planSetup(s: SetupSettings, paths: Paths): PlannedFile[] {
  * Runs each daemon's own checker on a staged copy of every file; throws E_CHECK_FAILED
  * listing every failure with the checker's words. Nothing is written to the real paths.
  */
-export async function validatePlan(plan: readonly PlannedFile[]): Promise<void> {
+export async function validatePlan(plan: readonly PlannedFile[], paths: Paths): Promise<void> {
   const stage = await mkdtemp(path.join(tmpdir(), 'kea-knot-setup-'));
   try {
     const failures: string[] = [];
@@ -72,7 +72,9 @@ export async function validatePlan(plan: readonly PlannedFile[]): Promise<void> 
       if (!file.check) return;
       const staged = stagedPath(file);
       const argv = file.check(staged);
-      const result = await runCommand(argv, { timeoutMs: 30_000, env: { ...withoutSecrets(process.env), KEA_PIDFILE_DIR: stage, KEA_LOCKFILE_DIR: stage } });
+      // As services.d runs the daemons: Kea 2.6.3+ accepts sockets and leases only there.
+      const env = { ...withoutSecrets(process.env), KEA_PIDFILE_DIR: stage, KEA_LOCKFILE_DIR: stage, KEA_CONTROL_SOCKET_DIR: paths.KEA_RUN_DIR, KEA_DHCP_DATA_DIR: paths.KEA_LIB_DIR };
+      const result = await runCommand(argv, { timeoutMs: 30_000, env });
       if (result.code !== 0) {
         const real = (line: string) => plan.reduce((text, other) => text.replaceAll(stagedPath(other), other.path), line);
         failures.push(`${file.path}: ${describeResult([argv[0]!], result)}`, ...result.output.split('\n').filter(Boolean).map((line) => `    ${real(line)}`));

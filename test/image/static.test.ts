@@ -59,7 +59,7 @@ const alpine = parseDockerfile(read('Dockerfile.alpine'));
 const runtime = (d: typeof debian): Stage => d.stages.at(-1)!;
 const all = (stage: Stage, keyword: string): string[] => stage.instructions.filter((i) => i.keyword === keyword).map((i) => i.args);
 
-/** Debian package -> its Alpine 3.23 counterpart(s) (versions.md; Alpine's kea-common has no hooks). */
+/** Debian package -> its Alpine 3.24 counterpart(s) (versions.md; Alpine's kea-common has no hooks). */
 const PACKAGE_MAP: Record<string, string[]> = {
   'kea-dhcp4-server': ['kea-dhcp4'],
   'kea-dhcp6-server': ['kea-dhcp6'],
@@ -175,9 +175,9 @@ describe('Dockerfile.alpine and Dockerfile.debian agree', () => {
     expect(installed(runtime(alpine), 'alpine')).toEqual(expect.arrayContaining(['procps-ng', 'tzdata', 'knot-utils']));
   });
 
-  it('pin their bases: Debian trixie (Kea 3.0 from trixie-backports), Alpine 3.23 (Kea 3.0)', () => {
+  it('pin their bases: Debian trixie (Kea 3.0 from trixie-backports), Alpine 3.24 (Kea 3.0)', () => {
     expect(debian.preamble.map((i) => i.args)).toContain('BASE_IMAGE=docker.io/library/debian:trixie-slim');
-    expect(alpine.preamble.map((i) => i.args)).toContain('BASE_IMAGE=docker.io/library/alpine:3.23');
+    expect(alpine.preamble.map((i) => i.args)).toContain('BASE_IMAGE=docker.io/library/alpine:3.24');
     expect(all(runtime(debian), 'ARG')).toEqual(expect.arrayContaining(['KEA_SUITE=trixie-backports', 'KEA_CTRL_AGENT=false']));
     // The control agent (and its Python) only when a Kea 2.x build asks for it.
     expect(all(runtime(debian), 'RUN').join('\n')).toContain('agent=\'\'; [ "${KEA_CTRL_AGENT}" = true ] && agent="kea-ctrl-agent/${KEA_SUITE}"');
@@ -244,7 +244,7 @@ describe('VERSION and scripts/image-tag', () => {
 
   it('match the series the distributions ship', () => {
     const v = versionFile();
-    // Alpine 3.23: Kea 3.0.3, Knot 3.5; Debian trixie-backports: Kea 3.0.3 with trixie's
+    // Alpine 3.24: Kea 3.0.3, Knot 3.5; Debian trixie-backports: Kea 3.0.3 with trixie's
     // Knot 3.4.6; trixie itself: Kea 2.6.3 (past ISC's support, kept as a build argument).
     expect([v.KEA, v.KNOT, v.KNOT_DEBIAN, v.KEA_PREVIOUS]).toEqual(['3.0', '3.5', '3.4', '2.6']);
   });
