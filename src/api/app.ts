@@ -43,7 +43,7 @@ type SerializerFactory = NonNullable<CompilersFactory['buildSerializer']>;
  * MB of heap), loaded only when a route with a schema needs one. No route has a schema,
  * so the supervisor normally never loads them; the behaviour is fastify's default either way.
  */
-const LAZY_SCHEMA_COMPILERS = ((): NonNullable<FastifyServerOptions['schemaController']> => {
+export const LAZY_SCHEMA_COMPILERS = ((): NonNullable<FastifyServerOptions['schemaController']> => {
   // Resolved from fastify's own directory: they are its dependencies, not ours.
   const fromFastify = () => createRequire(createRequire(import.meta.url).resolve('fastify'));
   let validator: ValidatorFactory | undefined;

@@ -1,4 +1,3 @@
-import { request } from 'node:http';
 import { DEFAULT_SOCKET, callApi, type ApiResponse } from '../client/api-client.js';
 import { socketFrom } from '../client/socket.js';
 import { ExitCode, KeaKnotError } from '../errors.js';
@@ -33,29 +32,9 @@ supervisor cannot be reached.
 
 ${SOCKET_HELP}`;
 
-/**
- * One JSON request to the supervisor with an optional JSON body. (callApi sends no body;
- * this is it with one.)
- */
+/** One JSON request to the supervisor (the CLI's own client, with a body). */
 export function requestJson<T>(socket: string, method: 'GET' | 'POST' | 'DELETE', urlPath: string, body?: unknown): Promise<ApiResponse<T>> {
-  if (body === undefined && method === 'GET') return callApi<T>({ socket }, method, urlPath);
-  const payload = body === undefined ? '' : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string | number> = { accept: 'application/json', 'content-length': Buffer.byteLength(payload) };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const req = request({ socketPath: socket, method, path: urlPath, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => { text += chunk; });
-      res.on('end', () => {
-        let parsed: unknown = text;
-        try { parsed = JSON.parse(text); } catch { /* not JSON: keep the text */ }
-        resolve({ status: res.statusCode ?? 0, body: parsed as T });
-      });
-    });
-    req.on('error', (error: NodeJS.ErrnoException) => reject(new KeaKnotError('E_UNAVAILABLE', `cannot reach the kea-knot supervisor on ${socket}: ${error.code ?? error.message}; is it running? (set --socket or KEA_KNOT_SOCKET if it listens elsewhere)`, { cause: error })));
-    req.end(payload);
-  });
+  return callApi<T>({ socket }, method, urlPath, body);
 }
 
 /** The answer's body when 2xx; else the error it stands for. */

@@ -14,23 +14,26 @@ export interface ApiTarget {
 }
 
 /**
- * One HTTP request to the supervisor over its unix socket. Kept free of heavy imports: the
- * reload wrappers load only this, so they start fast.
+ * One HTTP request to the supervisor over its unix socket, with an optional JSON body.
+ * Kept free of heavy imports: the reload wrappers load only this, so they start fast.
  */
-export function callApi<T = unknown>(target: ApiTarget, method: 'GET' | 'POST', urlPath: string): Promise<ApiResponse<T>> {
+export function callApi<T = unknown>(target: ApiTarget, method: 'GET' | 'POST' | 'DELETE', urlPath: string, body?: unknown): Promise<ApiResponse<T>> {
+  const payload = body === undefined ? '' : JSON.stringify(body);
+  const headers: Record<string, string | number> = { accept: 'application/json' };
+  if (body !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath: target.socket, method, path: urlPath, headers: { accept: 'application/json' } }, (res) => {
+    const req = request({ socketPath: target.socket, method, path: urlPath, headers }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => { text += chunk; });
       res.on('end', () => {
-        let body: unknown = text;
-        try { body = JSON.parse(text); } catch { /* not JSON: keep the text */ }
-        resolve({ status: res.statusCode ?? 0, body: body as T });
+        let parsed: unknown = text;
+        try { parsed = JSON.parse(text); } catch { /* not JSON: keep the text */ }
+        resolve({ status: res.statusCode ?? 0, body: parsed as T });
       });
     });
     req.on('error', (error: NodeJS.ErrnoException) => reject(unreachable(target.socket, error)));
-    req.end();
+    req.end(payload);
   });
 }
 

@@ -5,7 +5,7 @@ import { KeaKnotError } from '../errors.js';
 import { normaliseHostname, normaliseIpv4 } from '../reservations/reservation.js';
 import { withoutSecrets } from '../setup/secrets.js';
 import { runCommand } from '../supervisor/run-command.js';
-import { parseZoneStatus } from './serving.js';
+import { knotc as knotcOn, parseZoneStatus } from './serving.js';
 
 /** How to reach knotd: its control socket. */
 export interface KnotAccess {
@@ -44,13 +44,8 @@ export function parseZoneRead(text: string): ZoneRecord[] {
   return records;
 }
 
-async function knotc(knot: KnotAccess, args: string[]): Promise<string> {
-  const argv = ['knotc', '-s', knot.socket, ...args];
-  const result = await runCommand(argv, { env: withoutSecrets(process.env), timeoutMs: knot.timeoutMs ?? 10_000 });
-  if (result.code !== 0) {
-    throw new KeaKnotError('E_IO', `${argv.join(' ')} failed: ${result.output.trim() || result.spawnError || `code ${result.code}`}; is knotd running (kea-knot status)?`);
-  }
-  return result.output;
+function knotc(knot: KnotAccess, args: string[]): Promise<string> {
+  return knotcOn(knot.socket, args, withoutSecrets(process.env), knot.timeoutMs ?? 10_000);
 }
 
 /** Every record of every zone knotd serves: one `knotc zone-read --`. */

@@ -1,4 +1,5 @@
 import { Resolver } from 'node:dns/promises';
+import { KeaKnotError } from '../errors.js';
 import { runCommand } from '../supervisor/run-command.js';
 
 export interface ZoneStatus {
@@ -36,10 +37,13 @@ export function parseListen(text: string): string | null {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-async function knotc(socket: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> {
+/** One knotc command on knotd's control socket; its output, or E_IO with knotc's words. */
+export async function knotc(socket: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> {
   const argv = ['knotc', '-s', socket, ...args];
   const result = await runCommand(argv, { env, timeoutMs });
-  if (result.code !== 0) throw new Error(`${argv.join(' ')} failed: ${result.output || result.spawnError || `code ${result.code}`}`);
+  if (result.code !== 0) {
+    throw new KeaKnotError('E_IO', `${argv.join(' ')} failed: ${result.output.trim() || result.spawnError || `code ${result.code}`}; is knotd running (kea-knot status)?`);
+  }
   return result.output;
 }
 

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { LAZY_SCHEMA_COMPILERS } from '../api/app.js';
 import { KeaKnotError } from '../errors.js';
 import { parseHostPort } from '../host-port.js';
 import { keaTargets } from '../kea/targets.js';
@@ -54,14 +55,6 @@ declare module 'fastify' {
 const OPEN = new Set(['/login', '/favicon.ico', ...ASSETS.map((a) => a.path)]);
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
-/** No route of the dashboard has a schema: fastify's ajv and serializer are never loaded. */
-const NO_SCHEMAS = {
-  compilersFactory: {
-    buildValidator: () => () => { throw new Error('dashboard routes have no schemas'); },
-    buildSerializer: () => () => { throw new Error('dashboard routes have no schemas'); },
-  },
-};
-
 /**
  * The web dashboard: server-rendered pages over the supervisor's own modules, one small
  * script, sessions in memory. Every route but the login and the assets needs a session;
@@ -79,7 +72,7 @@ export function buildWebApp(options: WebOptions): { app: FastifyInstance; contex
   const streamsOf = new Map<Session, Set<() => void>>();
 
   const app = Fastify({
-    logger: false, bodyLimit: 16 * 1024, return503OnClosing: true, forceCloseConnections: true, schemaController: NO_SCHEMAS,
+    logger: false, bodyLimit: 16 * 1024, return503OnClosing: true, forceCloseConnections: true, schemaController: LAZY_SCHEMA_COMPILERS,
     ...(options.https ? { https: options.https } : {}),
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
 
