@@ -1,6 +1,7 @@
 import { DEFAULT_SOCKET, callApi, errorText, streamApi } from '../client/api-client.js';
 import { socketFrom } from '../client/socket.js';
 import { ExitCode, KeaKnotError } from '../errors.js';
+import type { KeaSummary } from '../kea/statistics.js';
 import type { LogEntry } from '../logs/history.js';
 import { formatDuration } from '../services/duration.js';
 import type { ServiceStatus, StatusWithHa } from '../supervisor/runner.js';
@@ -10,7 +11,7 @@ import { parseFlags } from './usage.js';
 const SOCKET_HELP = `  --socket PATH   the supervisor's API socket (default: $KEA_KNOT_SOCKET, else ${DEFAULT_SOCKET})`;
 
 export const controlHelp: Record<string, string> = {
-  status: `Usage: kea-knot status [--json] [--socket PATH]\n\nShows every service: state, pid, time in state, restarts, last exit and last error.\nExit 0; 69 when the supervisor cannot be reached.\n\n${SOCKET_HELP}\n  --json          one JSON document for scripts`,
+  status: `Usage: kea-knot status [--json] [--socket PATH]\n\nShows every service: state, pid, time in state, restarts, last exit and last error;\nthen, for each Kea daemon, pool use, packets received and dropped, failed DNS updates.\nExit 0; 69 when the supervisor cannot be reached.\n\n${SOCKET_HELP}\n  --json          one JSON document for scripts`,
   reload: `Usage: kea-knot reload SERVICE | --all [--json] [--socket PATH]\n\nRuns the service's check, then its reload method. A failed check leaves the daemon\nuntouched and prints the checker's output. Exit 0 reloaded, 1 check or reload failed,\n64 unknown service, 69 supervisor unreachable.\n\n${SOCKET_HELP}`,
   restart: `Usage: kea-knot restart SERVICE [--json] [--socket PATH]\n\nStops the service and starts it again (its check runs first). Exit 0 when it is ready again.\n\n${SOCKET_HELP}`,
   start: `Usage: kea-knot start SERVICE [--json] [--socket PATH]\n\nStarts a stopped or failed service. Exit 0 when it is ready (or, for a oneshot, done).\n\n${SOCKET_HELP}`,
@@ -33,6 +34,17 @@ function describeHa(s: StatusWithHa): string {
   if (!s.ha) return '-';
   const partner = s.ha.partner.state ?? 'unknown';
   return `${s.ha.state}${s.ha.serving ? '' : ' (not serving)'}, partner ${partner}${s.ha.partner.inTouch === false ? ' (not in touch)' : ''}`;
+}
+
+type KeaStatistics = { service: string } & (KeaSummary | { error: string });
+
+/** One line per Kea daemon under the table: pool use, packets, failed DNS updates. */
+function describeStatistics(d: KeaStatistics): string {
+  if ('error' in d) return `${d.service}: no statistics (${d.error})`;
+  const parts = d.subnets.map((s) => `subnet ${s.subnetId} ${s.assigned} of ${s.total} in use${s.total > 0 ? ` (${((100 * s.assigned) / s.total).toFixed(1)} %)` : ''}${s.declined ? `, ${s.declined} declined` : ''}`);
+  if (d.received !== null) parts.push(`${d.received} packets received, ${d.dropped ?? 0} dropped`);
+  if (d.ddnsFailures) parts.push(`DNS updates failed: ${d.ddnsFailures.timeout} timed out, ${d.ddnsFailures.error} refused`);
+  return `${d.service}: ${parts.join('; ')}`;
 }
 
 function statusTable(services: StatusWithHa[]): string {
@@ -66,9 +78,14 @@ export async function control(command: string, args: string[]): Promise<number> 
 
   switch (command) {
     case 'status': {
-      const response = await callApi<{ services: StatusWithHa[] }>({ socket }, 'GET', '/v1/services');
+      const [response, stats] = await Promise.all([
+        callApi<{ services: StatusWithHa[] }>({ socket }, 'GET', '/v1/services'),
+        callApi<{ daemons: KeaStatistics[] }>({ socket }, 'GET', '/v1/kea/statistics'),
+      ]);
       if (response.status !== 200) throw failure(response);
-      print(json ? JSON.stringify(response.body) : statusTable(response.body.services));
+      // Statistics are extra: a Kea that does not answer leaves the services' table alone.
+      const daemons = stats.status === 200 ? stats.body.daemons : [];
+      print(json ? JSON.stringify({ ...response.body, statistics: daemons }) : [statusTable(response.body.services), ...daemons.map(describeStatistics)].join('\n'));
       return ExitCode.ok;
     }
     case 'health': {

@@ -49,11 +49,14 @@ describe('health means serving', () => {
     await writeFile(`${server.dir}/unloadable.conf`, bad);
     expect((await server.run(['kea-dhcp4', '-t', `${server.dir}/unloadable.conf`])).code).toBe(0);
     const pid = await server.pid('kea-dhcp4');
+    const logged = server.records.length;
     try {
       await writeFile(conf, bad);
       const result = await server.run(['kea-dhcp4-reload']);
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/Kea refused config-reload .*nonexistent-kk-dir.*; the previous configuration was put back \(config-set\) and it serves again/);
+      // The watcher saw the same edit and tried too (after this reload, one at a time).
+      await until(async () => server.records.slice(logged).some((r) => /kept its running configuration.*put back/.test(r.msg)), 10_000, 'the watcher\'s reload refused');
       // The same daemon, serving new clients, and saying the truth about the reload.
       expect(await server.pid('kea-dhcp4')).toBe(pid);
       expect((await health()).code).toBe(0);
@@ -71,7 +74,7 @@ describe('health means serving', () => {
     const logged = server.records.length;
     try {
       await writeFile(conf, unloadable());
-      await until(async () => server.records.slice(logged).some((r) => r.service === 'kea-dhcp4' && /kept its running configuration.*put back/.test(r.msg)), 10_000, 'the watcher\'s reload refused').catch(async (e) => { await writeFile("/tmp/kk-scratch/watch-debug.json", JSON.stringify(server.records.slice(logged - 30), null, 1)); throw e; });
+      await until(async () => server.records.slice(logged).some((r) => r.service === 'kea-dhcp4' && /kept its running configuration.*put back/.test(r.msg)), 10_000, 'the watcher\'s reload refused');
       expect((await health()).code).toBe(0);
       await newClientServed();
     } finally {
@@ -129,6 +132,14 @@ describe('health means serving', () => {
     } finally {
       await writeFile(conf, good);
     }
+  });
+
+  it('shows each Kea daemon\'s pool use, packets and failed DNS updates in status', async () => {
+    const table = (await server.run(['kea-knot', 'status'])).stdout;
+    expect(table).toMatch(new RegExp(`^kea-dhcp4: subnet 1 ${clients} of 256 in use \\([\\d.]+ %\\); \\d+ packets received, 0 dropped$`, 'm'));
+    expect(table).toMatch(/^kea-dhcp-ddns: DNS updates failed: \d+ timed out, \d+ refused$/m);
+    const json = JSON.parse((await server.run(['kea-knot', 'status', '--json'])).stdout) as { statistics: { service: string; subnets?: { assigned: number }[] }[] };
+    expect(json.statistics.find((d) => d.service === 'kea-dhcp4')?.subnets?.[0]?.assigned).toBe(clients);
   });
 
   it('is not healthy while Knot does not answer for its zone', async () => {
