@@ -27,7 +27,7 @@ usage() {
 Usage: scripts/createcontainer.sh --image IMAGE [options] [-- CREATE-ARGS...]
 
 Container
-  --image IMAGE        image to run (required), e.g. ghcr.io/OWNER/kea-knot:2.6-3.4-1
+  --image IMAGE        image to run (required), e.g. ghcr.io/OWNER/kea-knot:3.0-3.5-1
   --name NAME          container name, prefix of its volumes and unit (default kea-knot)
   --engine ENGINE      docker or podman (default: podman if installed, else docker)
   --restart POLICY     restart policy (default: no when a systemd unit restarts it,
