@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { readFile, stat, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { KeaKnotError } from '../errors.js';
 import { writeFileAtomic } from '../reservations/atomic-write.js';
 import { importDhcpd } from '../reservations/dhcpd.js';
@@ -41,19 +42,86 @@ export interface ImportOutcome {
 }
 
 const INCLUDE = /"reservations"\s*:\s*<\?include\s+"([^"]+)"\s*\?>/;
+const CONTEXT_INCLUDE = /"user-context"\s*:\s*<\?include\s+"([^"]+)"\s*\?>/;
+const ANY_INCLUDE = /<\?include\s+"[^"]+"\s*\?>/g;
 const MARKER = '__kea_knot_reservations_include__';
+const CONTEXT_MARKER = '__kea_knot_context_include__';
+const KEPT_MARKER = '__kea_knot_kept_include__';
 
-/** Kea's `<?include?>` of `include` as subnet4[0].reservations of a plain-JSON kea-dhcp4.conf; the reservations it held inline. */
-export function includeReservations(confText: string, conf: string, include: string): { text: string; inline: unknown[]; subnet: string } {
-  let config: { Dhcp4?: { subnet4?: { subnet: string; reservations?: unknown[] }[] } };
-  try { config = JSON.parse(confText) as typeof config; } catch (error) {
+/**
+ * Which change the reservations are at: epoch ms of the last change and the node that made
+ * it (ties between the two nodes of a pair go to the greater name). Kept in the Kea file
+ * kea-dhcp4.conf includes as subnet4[0].user-context, so the partner reads it with config-get.
+ */
+export interface ReservationRevision {
+  readonly revision: number;
+  readonly node: string;
+}
+
+/** Never changed (or written by a kea-knot before revisions): older than any change. */
+export const NO_REVISION: ReservationRevision = { revision: 0, node: '' };
+const CONTEXT_KEY = 'kea-knot-reservations';
+
+/** Negative when `a` is older than `b`, 0 when the same, positive when newer. */
+export function compareRevisions(a: ReservationRevision, b: ReservationRevision): number {
+  return a.revision - b.revision || (a.node < b.node ? -1 : a.node > b.node ? 1 : 0);
+}
+
+/** The revision in a subnet's user-context (a config-get answer or the file); NO_REVISION when it holds none. */
+export function revisionOf(userContext: unknown): ReservationRevision {
+  const held = (userContext as Record<string, { revision?: unknown; node?: unknown } | undefined> | null | undefined)?.[CONTEXT_KEY];
+  if (typeof held?.revision !== 'number' || !Number.isSafeInteger(held.revision) || held.revision < 0) return NO_REVISION;
+  return { revision: held.revision, node: typeof held.node === 'string' ? held.node : '' };
+}
+
+/** The Kea file of the revision, beside the included list: reservations4.json -> reservations4-context.json. */
+export function contextFile(files: Pick<ReservationFiles, 'include'>): string {
+  return files.include.replace(/(\.json)?$/, '-context.json');
+}
+
+/** subnet4[0].user-context as setup writes it inline (none before a first change): the revision the node is at, so a re-run of setup keeps it visible to the partner. */
+export function setupUserContext(include: string): { 'user-context'?: object } {
+  let text: string;
+  try { text = readFileSync(contextFile({ include }), 'utf8'); } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new KeaKnotError('E_IO', `cannot read ${contextFile({ include })}: ${(error as Error).message}`, { cause: error });
+  }
+  const revision = revisionOf(parseContext(text, contextFile({ include })));
+  return revision === NO_REVISION ? {} : { 'user-context': contextObject(revision) };
+}
+
+function parseContext(text: string, file: string): unknown {
+  try { return JSON.parse(text) as unknown; } catch (error) {
+    throw new KeaKnotError('E_CONFIG', `${file} is not valid JSON (${(error as Error).message}); remove it (the reservations then count as never changed) and retry`);
+  }
+}
+
+const contextObject = (revision: ReservationRevision) => ({ [CONTEXT_KEY]: { revision: revision.revision, node: revision.node } });
+
+/**
+ * Kea's `<?include?>` of `include` as subnet4[0].reservations of kea-dhcp4.conf (and, with
+ * `context`, of that file as its user-context); the reservations and user-context it held
+ * inline. Includes already there are kept as they are.
+ */
+export function includeReservations(confText: string, conf: string, include: string, context?: string): { text: string; inline: unknown[]; userContext: unknown; subnet: string } {
+  type Subnet = { subnet: string; reservations?: unknown[] | string; 'user-context'?: unknown };
+  let config: { Dhcp4?: { subnet4?: Subnet[] } };
+  const kept: string[] = [];
+  const json = confText.replace(ANY_INCLUDE, (directive) => JSON.stringify(`${KEPT_MARKER}${kept.push(directive) - 1}`));
+  try { config = JSON.parse(json) as typeof config; } catch (error) {
     throw new KeaKnotError('E_CONFIG', `${conf} is not plain JSON (${(error as Error).message}), so kea-knot cannot point its reservations at ${include}; replace subnet4[0].reservations with <?include "${include}"?> by hand, or run kea-knot setup again`);
   }
   const subnet = config.Dhcp4?.subnet4?.[0];
   if (subnet === undefined) throw new KeaKnotError('E_CONFIG', `${conf} has no Dhcp4.subnet4[0] to hold reservations; run kea-knot setup`);
-  const inline = subnet.reservations ?? [];
-  subnet.reservations = MARKER as unknown as unknown[];
-  return { text: `${JSON.stringify(config, null, 2).replace(JSON.stringify(MARKER), `<?include "${include}"?>`)}\n`, inline, subnet: subnet.subnet };
+  const inline = Array.isArray(subnet.reservations) ? subnet.reservations : [];
+  const userContext = typeof subnet['user-context'] === 'string' ? undefined : subnet['user-context'];
+  subnet.reservations = MARKER;
+  if (context !== undefined) subnet['user-context'] = CONTEXT_MARKER;
+  const text = JSON.stringify(config, null, 2)
+    .replace(JSON.stringify(MARKER), `<?include "${include}"?>`)
+    .replace(JSON.stringify(CONTEXT_MARKER), `<?include "${context}"?>`)
+    .replace(new RegExp(`"${KEPT_MARKER}(\\d+)"`, 'g'), (_, i: string) => kept[Number(i)]!);
+  return { text: `${text}\n`, inline, userContext, subnet: subnet.subnet };
 }
 
 interface State {
@@ -63,6 +131,11 @@ interface State {
   readonly newConf: string | undefined;
   readonly store: string | undefined;
   readonly include: string | undefined;
+  /** The revision file's text as it was (put back if a change fails). */
+  readonly context: string | undefined;
+  readonly revision: ReservationRevision;
+  /** This node's name in the pair (this-server-name), else the host name: who makes a change. */
+  readonly node: string;
   readonly reservations: Reservation[];
 }
 
@@ -80,14 +153,19 @@ async function readState(files: ReservationFiles): Promise<State> {
   const conf = await readOptional(files.conf);
   if (conf === undefined) throw new KeaKnotError('E_CONFIG', `${files.conf} does not exist; run kea-knot setup first`);
   const confMode = (await stat(files.conf)).mode & 0o7777;
-  const [storeText, include] = await Promise.all([readOptional(files.store), readOptional(files.include)]);
+  const [storeText, include, context] = await Promise.all([readOptional(files.store), readOptional(files.include), readOptional(contextFile(files))]);
   const stored = storeText === undefined ? [] : parseReservationsFile(storeText, files.store);
+  const node = /"this-server-name"\s*:\s*"([^"]+)"/.exec(conf)?.[1] ?? hostname();
+  const fileRevision = context === undefined ? undefined : revisionOf(parseContext(context, contextFile(files)));
   const included = INCLUDE.exec(conf)?.[1];
+  const contextIncluded = CONTEXT_INCLUDE.exec(conf)?.[1];
   if (included !== undefined) {
     if (included !== files.include) throw new KeaKnotError('E_CONFIG', `${files.conf} includes its reservations from ${included}, not ${files.include}; point it at ${files.include}`);
-    return { conf, confMode, newConf: undefined, store: storeText, include, reservations: stored };
+    // A kea-dhcp4.conf from before revisions gets the include of the revision file with the next change.
+    const newConf = contextIncluded === undefined ? includeReservations(conf, files.conf, files.include, contextFile(files)).text : undefined;
+    return { conf, confMode, newConf, store: storeText, include, context, revision: fileRevision ?? NO_REVISION, node, reservations: stored };
   }
-  const { text, inline, subnet } = includeReservations(conf, files.conf, files.include);
+  const { text, inline, userContext, subnet } = includeReservations(conf, files.conf, files.include, contextFile(files));
   const setupList = parseReservationsFile(JSON.stringify(inline), `${files.conf} (subnet4[0].reservations)`);
   const clashes = findConflicts(stored, setupList, { subnet: parseSubnet(subnet) });
   const real = clashes.filter((c) => c.kind !== 'same');
@@ -95,7 +173,8 @@ async function readState(files: ReservationFiles): Promise<State> {
     throw new KeaKnotError('E_CONFIG', `${files.conf} holds reservations (from setup --reservations) that clash with ${files.store}; make them agree, then retry`, { details: real.map((c) => c.message) });
   }
   const fromSetup = setupList.filter((r) => !clashes.some((c) => c.reservation === r));
-  return { conf, confMode, newConf: text, store: storeText, include, reservations: sortReservations([...stored, ...fromSetup]) };
+  const revision = fileRevision ?? revisionOf(userContext);
+  return { conf, confMode, newConf: text, store: storeText, include, context, revision, node, reservations: sortReservations([...stored, ...fromSetup]) };
 }
 
 /**
@@ -124,6 +203,15 @@ export async function listReservations(files: ReservationFiles): Promise<Reserva
   return (await readState(files)).reservations;
 }
 
+/** The reservations and the revision they are at (read only). */
+export async function readReservationRevision(files: ReservationFiles): Promise<{ reservations: Reservation[]; revision: ReservationRevision }> {
+  const { reservations, revision } = await readState(files);
+  return { reservations, revision };
+}
+
+/** A change made here: now, by this node, and always newer than the list it changed (a clock stepped back, a partner's list adopted from its future). */
+const bumped = (state: State): ReservationRevision => ({ revision: Math.max(Date.now(), state.revision.revision + 1), node: state.node });
+
 /** Changes are made one at a time: each reads what the previous one wrote. */
 let queue: Promise<unknown> = Promise.resolve();
 function serialize<T>(operation: () => Promise<T>): Promise<T> {
@@ -138,17 +226,19 @@ function serialize<T>(operation: () => Promise<T>): Promise<T> {
  * previous configuration back). If the check or the reload fails, the three files are put
  * back as they were and the error is passed on: everything or nothing.
  */
-async function apply(ctx: ReservationContext, state: State, next: readonly Reservation[]): Promise<void> {
+async function apply(ctx: ReservationContext, state: State, next: readonly Reservation[], revision: ReservationRevision = bumped(state)): Promise<void> {
   const { files } = ctx;
   const restore = async () => {
     const back = async (file: string, text: string | undefined, mode: number) => (text === undefined ? unlink(file).catch(() => undefined) : writeFileAtomic(file, text, mode));
     await back(files.include, state.include, 0o644);
     await back(files.store, state.store, 0o644);
+    await back(contextFile(files), state.context, 0o644);
     if (state.newConf !== undefined) await writeFileAtomic(files.conf, state.conf, state.confMode);
   };
   try {
     await writeFileAtomic(files.include, `${JSON.stringify(sortReservations(next), null, 2)}\n`, 0o644);
     await writeFileAtomic(files.store, serializeReservations(next), 0o644);
+    await writeFileAtomic(contextFile(files), `${JSON.stringify(contextObject(revision), null, 2)}\n`, 0o644);
     if (state.newConf !== undefined) await writeFileAtomic(files.conf, state.newConf, state.confMode);
     await ctx.reload();
   } catch (error) {
@@ -225,6 +315,20 @@ export function unreserve(ctx: ReservationContext, macOrAddress: string): Promis
     const { reservations, removed } = removeReservation(state.reservations, macOrAddress);
     await apply(ctx, state, reservations);
     return removed;
+  });
+}
+
+/**
+ * Takes the partner's whole list at its revision (the pair's sync), through the same check,
+ * reload and restore as a change made here. False when this node's reservations are by now
+ * at that revision or newer (a change made here meanwhile wins, and the partner takes it).
+ */
+export function adoptReservations(ctx: ReservationContext, reservations: readonly Reservation[], revision: ReservationRevision): Promise<boolean> {
+  return serialize(async () => {
+    const state = await readState(ctx.files);
+    if (compareRevisions(revision, state.revision) <= 0) return false;
+    await apply(ctx, state, reservations, revision);
+    return true;
   });
 }
 

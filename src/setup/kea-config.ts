@@ -3,7 +3,7 @@ import { filesOf } from './paths.js';
 import { reverseZone, reverseZone6, type SetupSettings } from './settings.js';
 import type { TsigKey } from './tsig.js';
 import path from 'node:path';
-import { setupReservations } from '../kea/reservations-apply.js';
+import { setupReservations, setupUserContext } from '../kea/reservations-apply.js';
 import { HA_USER, haHook, haPassword, LEASE_CMDS_HOOK, primaryPeer, splitPools, thisPeer } from './ha.js';
 
 /** Ports between the daemons: D2's on loopback; the agent's too, except in a pair, where the peer reaches it. */
@@ -98,6 +98,8 @@ export function dhcp4Config(s: SetupSettings, paths: Paths): object {
           : s.pools.map((p) => ({ pool: `${p.start} - ${p.end}` })),
         'option-data': [{ name: 'routers', data: s.router }],
         reservations: setupReservations(filesOf(paths).reservationsStore, s.reservations, s.subnet),
+        // The reservations' revision stays visible to the partner after setup runs again.
+        ...setupUserContext(files.reservations4),
       }],
       loggers: logger('kea-dhcp4'),
     },
