@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { buildApp } from '../api/app.js';
 import { listenTcp, listenUnix } from '../api/listen.js';
 import { createMetrics } from '../api/metrics.js';
+import { reservationContext } from '../api/routes/context.js';
 import { ExitCode, KeaKnotError } from '../errors.js';
+import { startReservationSync } from '../kea/reservation-sync.js';
 import { createLogOutput } from '../logs/output.js';
 import { loadServices } from '../services/load.js';
 import { SETTINGS, readSettings, type Settings } from '../settings.js';
@@ -121,12 +123,16 @@ export async function supervise(args: string[], early: EarlyStop = holdEarlyStop
   });
   // A TERM may arrive during any await here; then nothing more is started.
   await watcher.load(supervisor.runners.values());
+  // In a pair, reservations given on either node reach the other; idle while kea-dhcp4 runs no HA.
+  const dhcp4 = supervisor.runners.get('kea-dhcp4');
+  const sync = dhcp4 === undefined || supervisor.shuttingDown ? undefined : startReservationSync({ context: () => reservationContext(supervisor), logger });
+  dhcp4?.on('state', (state: string) => { if (state === 'ready') sync?.trigger(); });
   supervisor.start();
   if (!supervisor.shuttingDown) await watcher.watchRunners(supervisor.runners.values());
   const code = await stopped;
   // Every service is down: the leftovers, the watchers and the API are independent of each
   // other, so they end together.
-  await Promise.all([watcher.close(), stopAdopted(reaper, logger), ...apps.map((app) => app.close())]);
+  await Promise.all([sync?.stop(), watcher.close(), stopAdopted(reaper, logger), ...apps.map((app) => app.close())]);
   unhandle();
   reaper.stop();
   logger.info({ exitCode: code }, `all services stopped; exiting with code ${code}`);
