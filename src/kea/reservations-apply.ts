@@ -221,10 +221,11 @@ function serialize<T>(operation: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Writes the store, the Kea list and (the first time) kea-dhcp4.conf's include, then has
- * the supervisor reload kea-dhcp4 (kea-dhcp4 -t, config-reload, still serving, else its
- * previous configuration back). If the check or the reload fails, the three files are put
- * back as they were and the error is passed on: everything or nothing.
+ * Writes the store, the Kea list, the revision file (a change made here: bumped; a list
+ * taken from the partner: the partner's) and (the first time) kea-dhcp4.conf's includes,
+ * then has the supervisor reload kea-dhcp4 (kea-dhcp4 -t, config-reload, still serving,
+ * else its previous configuration back). If the check or the reload fails, the files are
+ * put back as they were and the error is passed on: everything or nothing.
  */
 async function apply(ctx: ReservationContext, state: State, next: readonly Reservation[], revision: ReservationRevision = bumped(state)): Promise<void> {
   const { files } = ctx;
