@@ -306,6 +306,17 @@ describe('two Kea 3.0 containers as an HA pair (kea-dhcp4\'s own HTTP socket, no
     }
   }, 60_000);
 
+  it('carries a reservation made on one node to the other\'s Kea (the HA channel of Kea 3.0)', async () => {
+    const reserve = await pr.podman(['exec', nodes[1].name, 'kea-knot', 'reserve', '02:00:5e:10:00:01', '192.0.2.140', 'pairprinter']);
+    expect(reserve.code, reserve.stdout + reserve.stderr).toBe(0);
+    await until(async () => {
+      const list = await pr.podman(['exec', nodes[0].name, 'kea-knot', 'reservations', '--json'], 10_000);
+      return list.code === 0 && list.stdout.includes('192.0.2.140');
+    }, 40_000, 'the reservation on the other node');
+    const running = await pr.podman(['exec', nodes[0].name, 'kea-knot', 'kea-command', '--socket', '/run/kea/kea4-ctrl-socket', 'config-get']);
+    expect(running.stdout).toContain('02:00:5e:10:00:01');
+  }, 90_000);
+
   it('fails over to the survivor when a node stops, and both load-balance again when it returns', async () => {
     const t0 = Date.now();
     await pr.mustPodman(['stop', nodes[0].name], 120_000);
