@@ -4,7 +4,6 @@ import { listenTcp, listenUnix } from '../api/listen.js';
 import { createMetrics } from '../api/metrics.js';
 import { reservationContext } from '../api/routes/context.js';
 import { ExitCode, KeaKnotError } from '../errors.js';
-import { startReservationSync } from '../kea/reservation-sync.js';
 import { createLogOutput } from '../logs/output.js';
 import { loadServices } from '../services/load.js';
 import { SETTINGS, readSettings, type Settings } from '../settings.js';
@@ -125,7 +124,8 @@ export async function supervise(args: string[], early: EarlyStop = holdEarlyStop
   await watcher.load(supervisor.runners.values());
   // In a pair, reservations given on either node reach the other; idle while kea-dhcp4 runs no HA.
   const dhcp4 = supervisor.runners.get('kea-dhcp4');
-  const sync = dhcp4 === undefined || supervisor.shuttingDown ? undefined : startReservationSync({ context: () => reservationContext(supervisor), logger });
+  const sync = dhcp4 === undefined || supervisor.shuttingDown ? undefined
+    : (await import('../kea/reservation-sync.js')).startReservationSync({ context: () => reservationContext(supervisor), logger });
   dhcp4?.on('state', (state: string) => { if (state === 'ready') sync?.trigger(); });
   supervisor.start();
   if (!supervisor.shuttingDown) await watcher.watchRunners(supervisor.runners.values());

@@ -26,8 +26,8 @@ export interface ReservationContext {
   readonly reload: () => Promise<unknown>;
 }
 
-export const IMPORT_FORMATS = ['dnsmasq', 'pihole', 'dhcpd'] as const;
-export type ImportFormat = (typeof IMPORT_FORMATS)[number];
+import type { ImportFormat } from '../reservations/import.js';
+export { IMPORT_FORMATS, type ImportFormat } from '../reservations/import.js';
 
 export interface ImportOutcome {
   readonly dryRun: boolean;

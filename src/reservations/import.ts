@@ -90,3 +90,7 @@ export function finishImport(candidates: readonly Candidate[], skipped: readonly
 function sameReservation(a: Reservation, b: Reservation): boolean {
   return a['hw-address'] === b['hw-address'] && a['ip-address'] === b['ip-address'] && a.hostname === b.hostname;
 }
+
+/** The formats `kea-knot import` reads. */
+export const IMPORT_FORMATS = ['dnsmasq', 'pihole', 'dhcpd'] as const;
+export type ImportFormat = (typeof IMPORT_FORMATS)[number];

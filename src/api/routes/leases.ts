@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { describeLeases, keaLeases, poolOwners } from '../../kea/leases.js';
-import { readZones, type ZoneRecord } from '../../knot/names.js';
+import type { ZoneRecord } from '../../knot/names.js';
 import { dhcp4Socket, knotAccess, type RoutesOptions } from './context.js';
 
 /**
@@ -9,6 +8,8 @@ import { dhcp4Socket, knotAccess, type RoutesOptions } from './context.js';
  */
 export async function leaseRoutes(app: FastifyInstance, { supervisor }: RoutesOptions): Promise<void> {
   app.get('/v1/leases', async (request) => {
+    // Loaded at the first request, like the reservations' module.
+    const [{ describeLeases, keaLeases, poolOwners }, { readZones }] = await Promise.all([import('../../kea/leases.js'), import('../../knot/names.js')]);
     const { search } = request.query as { search?: string };
     const { leases, dhcp4 } = await keaLeases(dhcp4Socket(supervisor));
     let records: ZoneRecord[] | undefined;

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { IMPORT_FORMATS, importReservations, listReservations, reserve, unreserve } from '../../kea/reservations-apply.js';
+import { IMPORT_FORMATS } from '../../reservations/import.js';
 import { parseBody } from './body.js';
 import { reservationContext, reservationFiles, type RoutesOptions } from './context.js';
 
@@ -18,16 +18,18 @@ const IMPORT_BODY_LIMIT = 4 * 1024 * 1024;
  * applied to the running kea-dhcp4 through its reload, and undone whole if that fails.
  */
 export async function reservationRoutes(app: FastifyInstance, { supervisor }: RoutesOptions): Promise<void> {
-  app.get('/v1/reservations', async () => ({ reservations: await listReservations(reservationFiles()) }));
+  // Loaded at the first request: most supervisors never get one (see BENCHMARKS, RSS).
+  const apply = () => import('../../kea/reservations-apply.js');
+  app.get('/v1/reservations', async () => ({ reservations: await (await apply()).listReservations(reservationFiles()) }));
   app.post('/v1/reservations', async (request) => {
     const body = parseBody(reservation, request.body, 'POST /v1/reservations');
-    return reserve(reservationContext(supervisor), 'from-lease' in body ? { fromLease: body['from-lease'] } : body);
+    return (await apply()).reserve(reservationContext(supervisor), 'from-lease' in body ? { fromLease: body['from-lease'] } : body);
   });
   app.delete('/v1/reservations/:key', async (request) => ({
-    removed: await unreserve(reservationContext(supervisor), (request.params as { key: string }).key),
+    removed: await (await apply()).unreserve(reservationContext(supervisor), (request.params as { key: string }).key),
   }));
   app.post('/v1/reservations/import', { bodyLimit: IMPORT_BODY_LIMIT }, async (request) => {
     const body = parseBody(importBody, request.body, 'POST /v1/reservations/import');
-    return importReservations(reservationContext(supervisor), body.format, body.text, body.file ?? `the ${body.format} file`, body.dryRun ?? false);
+    return (await apply()).importReservations(reservationContext(supervisor), body.format, body.text, body.file ?? `the ${body.format} file`, body.dryRun ?? false);
   });
 }
