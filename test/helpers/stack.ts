@@ -85,6 +85,22 @@ export async function stackNode(lan: Lan, name: string, address: string, setupEn
   return node;
 }
 
+/**
+ * An HA pair on `lan`, which must be 10.`net`.0.0/16: pi1 at 10.`net`.0.2 (the DNS primary)
+ * and pi2 at 10.`net`.0.3, the pool 10.`net`.1.0-10.`net`.2.255 split between them, the fast
+ * timers. Not started.
+ */
+export async function stackPair(lan: Lan, net: number, domain: string, secret: string): Promise<[StackNode, StackNode]> {
+  const settings = {
+    KEA_KNOT_DOMAIN: domain, KEA_KNOT_SUBNET: `10.${net}.0.0/16`, KEA_KNOT_POOLS: `10.${net}.1.0-10.${net}.2.255`,
+    KEA_KNOT_INTERFACE: 'eth0', KEA_KNOT_KNOT_USER: 'knot', KEA_KNOT_HA_PEERS: `pi1=10.${net}.0.2,pi2=10.${net}.0.3`,
+    KEA_KNOT_HA_SECRET: secret, KEA_KNOT_HA_PROFILE: 'fast',
+  };
+  const n1 = await stackNode(lan, 'pi1', `10.${net}.0.2/16`, { ...settings, KEA_KNOT_HA_THIS: 'pi1' });
+  const n2 = await stackNode(lan, 'pi2', `10.${net}.0.3/16`, { ...settings, KEA_KNOT_HA_THIS: 'pi2' });
+  return [n1, n2];
+}
+
 export async function removeNode(node: StackNode | undefined): Promise<void> {
   if (!node) return;
   if (node.supervisor && node.supervisor.exitCode === null) {

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LeaseView } from '../../../src/kea/leases.js';
 import { createLan, dhcpLease, dig, until, type Lan } from '../../helpers/netns.js';
-import { removeNode, stackNode, type StackNode } from '../../helpers/stack.js';
+import { removeNode, stackPair, type StackNode } from '../../helpers/stack.js';
 
 const DOMAIN = 'pair2.test';
 let lan: Lan;
@@ -25,13 +25,7 @@ async function onBoth(name: string, address: string): Promise<void> {
 
 beforeAll(async () => {
   lan = await createLan({ subnet: '10.84.0.0/16' });
-  const settings = {
-    KEA_KNOT_DOMAIN: DOMAIN, KEA_KNOT_SUBNET: '10.84.0.0/16', KEA_KNOT_POOLS: '10.84.1.0-10.84.2.255',
-    KEA_KNOT_INTERFACE: 'eth0', KEA_KNOT_KNOT_USER: 'knot', KEA_KNOT_HA_PEERS: 'pi1=10.84.0.2,pi2=10.84.0.3',
-    KEA_KNOT_HA_SECRET: 'another-shared-secret-for-a-pair', KEA_KNOT_HA_PROFILE: 'fast',
-  };
-  n1 = await stackNode(lan, 'pi1', '10.84.0.2/16', { ...settings, KEA_KNOT_HA_THIS: 'pi1' });
-  n2 = await stackNode(lan, 'pi2', '10.84.0.3/16', { ...settings, KEA_KNOT_HA_THIS: 'pi2' });
+  [n1, n2] = await stackPair(lan, 84, DOMAIN, 'another-shared-secret-for-a-pair');
   await Promise.all([n1.start(), n2.start()]);
 }, 90_000);
 

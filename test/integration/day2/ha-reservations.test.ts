@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLan, dhcpLease, until, type Host, type Lan } from '../../helpers/netns.js';
-import { removeNode, stackNode, type StackNode } from '../../helpers/stack.js';
+import { removeNode, stackPair, type StackNode } from '../../helpers/stack.js';
 
 const DOMAIN = 'pair3.test';
 const PRINTER = { mac: '52:54:00:86:00:50', ip: '10.86.0.50', name: 'printer' };
@@ -39,13 +39,7 @@ const inState = (node: StackNode, state: string) => until(async () => (await haS
 
 beforeAll(async () => {
   lan = await createLan({ subnet: '10.86.0.0/16' });
-  const settings = {
-    KEA_KNOT_DOMAIN: DOMAIN, KEA_KNOT_SUBNET: '10.86.0.0/16', KEA_KNOT_POOLS: '10.86.1.0-10.86.2.255',
-    KEA_KNOT_INTERFACE: 'eth0', KEA_KNOT_KNOT_USER: 'knot', KEA_KNOT_HA_PEERS: 'pi1=10.86.0.2,pi2=10.86.0.3',
-    KEA_KNOT_HA_SECRET: 'a-third-shared-secret-for-a-pair', KEA_KNOT_HA_PROFILE: 'fast',
-  };
-  n1 = await stackNode(lan, 'pi1', '10.86.0.2/16', { ...settings, KEA_KNOT_HA_THIS: 'pi1' });
-  n2 = await stackNode(lan, 'pi2', '10.86.0.3/16', { ...settings, KEA_KNOT_HA_THIS: 'pi2' });
+  [n1, n2] = await stackPair(lan, 86, DOMAIN, 'a-third-shared-secret-for-a-pair');
   laptop = await lan.addHost('laptop', '');
   await Promise.all([n1.start(), n2.start()]);
 }, 90_000);

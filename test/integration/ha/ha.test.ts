@@ -3,7 +3,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLan, dig, perfdhcp, until, type Host, type Lan } from '../../helpers/netns.js';
-import { removeNode, stackNode, type StackNode } from '../../helpers/stack.js';
+import { removeNode, stackPair, type StackNode } from '../../helpers/stack.js';
 import { deriveSecret } from '../../../src/setup/tsig.js';
 
 const DOMAIN = 'pair.test';
@@ -46,13 +46,7 @@ const POOL2: [number, number] = [512, 767];
 
 beforeAll(async () => {
   lan = await createLan({ subnet: '10.79.0.0/16' });
-  const settings = {
-    KEA_KNOT_DOMAIN: DOMAIN, KEA_KNOT_SUBNET: '10.79.0.0/16', KEA_KNOT_POOLS: '10.79.1.0-10.79.2.255',
-    KEA_KNOT_INTERFACE: 'eth0', KEA_KNOT_KNOT_USER: 'knot', KEA_KNOT_HA_PEERS: 'pi1=10.79.0.2,pi2=10.79.0.3',
-    KEA_KNOT_HA_SECRET: SECRET, KEA_KNOT_HA_PROFILE: 'fast',
-  };
-  n1 = await stackNode(lan, 'pi1', '10.79.0.2/16', { ...settings, KEA_KNOT_HA_THIS: 'pi1' });
-  n2 = await stackNode(lan, 'pi2', '10.79.0.3/16', { ...settings, KEA_KNOT_HA_THIS: 'pi2' });
+  [n1, n2] = await stackPair(lan, 79, DOMAIN, SECRET);
   relay = await lan.addHost('perf', '10.79.0.250/16');
   await Promise.all([n1.start(), n2.start()]);
   await Promise.all([inState(n1, 'load-balancing', 20_000), inState(n2, 'load-balancing', 20_000)]);
