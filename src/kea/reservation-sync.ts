@@ -146,6 +146,8 @@ export function startReservationSync(options: ReservationSyncOptions): Reservati
   let running: Promise<void> | undefined;
   let again = false;
   let stopped = false;
+  // No HA hook in the running kea-dhcp4: nothing to read until it starts again (trigger).
+  let alone = false;
   // What went wrong last: logged when it starts, not at every read, and its end once.
   let problem: string | undefined;
   const trouble = (kind: string, message: string, fields: object = {}) => {
@@ -158,7 +160,8 @@ export function startReservationSync(options: ReservationSyncOptions): Reservati
     try { ctx = options.context(); } catch { return; } // kea-dhcp4 not ready: asked again later
     const local = await keaCommand(ctx.socket, 'config-get', undefined, PARTNER_TIMEOUT_MS);
     const channel = await partnerChannel(local.arguments?.Dhcp4);
-    if (channel === undefined) return; // no pair
+    alone = channel === undefined;
+    if (channel === undefined) return;
     let partner: SyncSide;
     try {
       partner = sideOf((await partnerCommand(channel, 'config-get')).arguments?.Dhcp4, channel.name);
@@ -187,7 +190,7 @@ export function startReservationSync(options: ReservationSyncOptions): Reservati
   };
 
   const schedule = () => {
-    if (stopped) return;
+    if (stopped || alone) return;
     timer = setTimeout(run, intervalMs);
     timer.unref();
   };

@@ -10,7 +10,15 @@ import { HA_USER, haHook, haPassword, LEASE_CMDS_HOOK, primaryPeer, splitPools, 
 export const DDNS_PORT = 53001;
 export const AGENT_PORT = 8000;
 
-const logger = (name: string) => [{ name, output_options: [{ output: 'stdout' }], severity: 'INFO', debuglevel: 0 }];
+/**
+ * Each daemon's lines on stdout, at INFO; its command channel only from WARN: the
+ * supervisor's health checks, statistics and reservation sync, and HA heartbeats, would
+ * otherwise log a COMMAND_RECEIVED line every few seconds.
+ */
+const logger = (name: string) => [
+  { name, output_options: [{ output: 'stdout' }], severity: 'INFO', debuglevel: 0 },
+  { name: `${name}.commands`, output_options: [{ output: 'stdout' }], severity: 'WARN', debuglevel: 0 },
+];
 
 /**
  * Settings whose defaults changed between Kea 2.2 (tests) and 2.6 (the image), written out so

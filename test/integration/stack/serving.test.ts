@@ -142,6 +142,12 @@ describe('health means serving', () => {
     expect(json.statistics.find((d) => d.service === 'kea-dhcp4')?.subnets?.[0]?.assigned).toBe(clients);
   });
 
+  it('keeps the health checks\' and statistics\' commands out of Kea\'s log', async () => {
+    // Every health check above asked status-get, every status statistic-get-all.
+    expect(server.records.filter((r) => r.service === 'kea-dhcp4' && r.stream !== undefined && /COMMAND_RECEIVED/.test(r.msg))).toEqual([]);
+    expect(server.records.some((r) => r.service === 'kea-dhcp4' && /DHCP4_LEASE_ALLOC/.test(r.msg))).toBe(true);
+  });
+
   it('is not healthy while Knot does not answer for its zone', async () => {
     // Last: this throws the zone away.
     const knotc = ['knotc', '-s', `${server.dir}/run/knot/knot.sock`];
