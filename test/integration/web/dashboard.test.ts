@@ -23,6 +23,21 @@ let laptopIp = '';
 
 const keaCommand = (command: string) => server.run(['kea-knot', 'kea-command', '--socket', `${server.dir}/run/kea/kea4-ctrl-socket`, command]);
 
+/**
+ * Kea's command channel at INFO, as a user raising its log level would: then Kea logs
+ * every command it receives by name, which lets a test put any text into a log line.
+ */
+async function logKeaCommands(): Promise<void> {
+  const conf = `${server.dir}/etc/kea/kea-dhcp4.conf`;
+  // Text, not JSON: by now the file includes the reservations (<?include?>).
+  const text = await readFile(conf, 'utf8');
+  const raised = text.replace(/("name": "kea-dhcp4\.commands",[\s\S]*?"severity": )"WARN"/, '$1"INFO"');
+  if (raised === text) throw new Error(`no kea-dhcp4.commands logger at WARN in ${conf}`);
+  await writeFile(conf, raised);
+  const reload = await server.run(['kea-dhcp4-reload']);
+  if (reload.code !== 0) throw new Error(`kea-dhcp4-reload: ${reload.stderr}`);
+}
+
 beforeAll(async () => {
   lan = await createLan({ subnet: '10.93.0.0/16' });
   server = await stackNode(lan, 'srv', '10.93.0.1/16', {
@@ -164,6 +179,7 @@ describe('web dashboard in Chromium', () => {
     await page.goto(`${URL}/logs/kea-dhcp4`);
     await expect.poll(() => page.textContent('#log-status')).toBe('following');
     // Kea logs every command it receives (COMMAND_RECEIVED), by name: this one arrives by the stream.
+    await logKeaCommands();
     await keaCommand('<img src=x onerror=window.__xss=2><script>window.__xss=3</script>');
     const log = page.locator('[data-testid=log]');
     await expect.poll(() => log.textContent(), { timeout: 10_000 }).toContain("Received command '<img src=x onerror=window.__xss=2><script>window.__xss=3</script>'");
