@@ -85,17 +85,28 @@ export async function stackNode(lan: Lan, name: string, address: string, setupEn
   return node;
 }
 
+/** Setup settings for a LAN 10.`net`.0.0/16 with the pool 10.`net`.1.0-10.`net`.2.255. */
+function lanSettings(net: number, domain: string): NodeJS.ProcessEnv {
+  return {
+    KEA_KNOT_DOMAIN: domain, KEA_KNOT_SUBNET: `10.${net}.0.0/16`, KEA_KNOT_POOLS: `10.${net}.1.0-10.${net}.2.255`,
+    KEA_KNOT_INTERFACE: 'eth0', KEA_KNOT_KNOT_USER: 'knot',
+  };
+}
+
+/**
+ * One node, "srv" at 10.`net`.0.1, on `lan`, which must be 10.`net`.0.0/16; `extra`
+ * adds to or replaces the settings. Not started.
+ */
+export function stackServer(lan: Lan, net: number, domain: string, extra: NodeJS.ProcessEnv = {}): Promise<StackNode> {
+  return stackNode(lan, 'srv', `10.${net}.0.1/16`, { ...lanSettings(net, domain), KEA_KNOT_ADDRESS: `10.${net}.0.1`, ...extra });
+}
+
 /**
  * An HA pair on `lan`, which must be 10.`net`.0.0/16: pi1 at 10.`net`.0.2 (the DNS primary)
- * and pi2 at 10.`net`.0.3, the pool 10.`net`.1.0-10.`net`.2.255 split between them, the fast
- * timers. Not started.
+ * and pi2 at 10.`net`.0.3, the pool split between them, the fast timers. Not started.
  */
 export async function stackPair(lan: Lan, net: number, domain: string, secret: string): Promise<[StackNode, StackNode]> {
-  const settings = {
-    KEA_KNOT_DOMAIN: domain, KEA_KNOT_SUBNET: `10.${net}.0.0/16`, KEA_KNOT_POOLS: `10.${net}.1.0-10.${net}.2.255`,
-    KEA_KNOT_INTERFACE: 'eth0', KEA_KNOT_KNOT_USER: 'knot', KEA_KNOT_HA_PEERS: `pi1=10.${net}.0.2,pi2=10.${net}.0.3`,
-    KEA_KNOT_HA_SECRET: secret, KEA_KNOT_HA_PROFILE: 'fast',
-  };
+  const settings = { ...lanSettings(net, domain), KEA_KNOT_HA_PEERS: `pi1=10.${net}.0.2,pi2=10.${net}.0.3`, KEA_KNOT_HA_SECRET: secret, KEA_KNOT_HA_PROFILE: 'fast' };
   const n1 = await stackNode(lan, 'pi1', `10.${net}.0.2/16`, { ...settings, KEA_KNOT_HA_THIS: 'pi1' });
   const n2 = await stackNode(lan, 'pi2', `10.${net}.0.3/16`, { ...settings, KEA_KNOT_HA_THIS: 'pi2' });
   return [n1, n2];

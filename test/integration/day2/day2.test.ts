@@ -10,7 +10,7 @@ import { callApi } from '../../../src/client/api-client.js';
 import { keaCommand } from '../../../src/kea/control.js';
 import type { LeaseView } from '../../../src/kea/leases.js';
 import { createLan, dhcpLease, dig, until, type Host, type Lan } from '../../helpers/netns.js';
-import { removeNode, stackNode, type StackNode } from '../../helpers/stack.js';
+import { removeNode, stackServer, type StackNode } from '../../helpers/stack.js';
 
 const DOMAIN = 'home.test';
 const SETUP_MAC = '52:54:00:83:00:01';
@@ -63,11 +63,7 @@ beforeAll(async () => {
   inputs = await mkdtemp(path.join(tmpdir(), 'kk-day2-'));
   // setup's --reservations input: it must land in the same store as kea-knot reserve.
   await writeFile(path.join(inputs, 'setup-reservations.json'), JSON.stringify([{ 'hw-address': SETUP_MAC, 'ip-address': '10.83.0.40', hostname: 'setupbox' }]));
-  server = await stackNode(lan, 'srv', '10.83.0.1/16', {
-    KEA_KNOT_DOMAIN: DOMAIN, KEA_KNOT_SUBNET: '10.83.0.0/16', KEA_KNOT_ADDRESS: '10.83.0.1',
-    KEA_KNOT_POOLS: '10.83.1.0-10.83.1.255', KEA_KNOT_INTERFACE: 'eth0', KEA_KNOT_KNOT_USER: 'knot',
-    KEA_KNOT_RESERVATIONS: path.join(inputs, 'setup-reservations.json'),
-  });
+  server = await stackServer(lan, 83, DOMAIN, { KEA_KNOT_POOLS: '10.83.1.0-10.83.1.255', KEA_KNOT_RESERVATIONS: path.join(inputs, 'setup-reservations.json') });
   await server.start();
   probe = await lan.addHost('probe', '');
 }, 90_000);

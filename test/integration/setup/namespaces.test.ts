@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLan, dhcpLease, dig, until, type Lan } from '../../helpers/netns.js';
-import { removeNode, stackNode, type StackNode } from '../../helpers/stack.js';
+import { removeNode, stackServer, type StackNode } from '../../helpers/stack.js';
 import { CLI, ROOT, svc } from '../../helpers/supervisor-process.js';
 
 const DOMAIN = 'home.test';
@@ -17,10 +17,7 @@ let server: StackNode;
 
 beforeAll(async () => {
   lan = await createLan({ subnet: '10.81.0.0/16' });
-  server = await stackNode(lan, 'srv', '10.81.0.1/16', {
-    KEA_KNOT_DOMAIN: DOMAIN, KEA_KNOT_SUBNET: '10.81.0.0/16', KEA_KNOT_ADDRESS: '10.81.0.1',
-    KEA_KNOT_POOLS: '10.81.1.0-10.81.2.255', KEA_KNOT_INTERFACE: 'eth0', KEA_KNOT_KNOT_USER: '',
-  });
+  server = await stackServer(lan, 81, DOMAIN, { KEA_KNOT_KNOT_USER: '' });
   await server.start();
 }, 60_000);
 

@@ -4,7 +4,7 @@
 // holds when it starts, so a restart would not bring them back.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLan, dhcpLease, dig, until, type Lan } from '../../helpers/netns.js';
-import { removeNode, stackNode, type StackNode } from '../../helpers/stack.js';
+import { removeNode, stackServer, type StackNode } from '../../helpers/stack.js';
 
 const DOMAIN = 'home.test';
 let lan: Lan;
@@ -16,10 +16,7 @@ const ptr = (ip: string) => dig(lan, server.host, '127.0.0.1', reverse(ip), 'PTR
 
 beforeAll(async () => {
   lan = await createLan({ subnet: '10.78.0.0/16' });
-  server = await stackNode(lan, 'srv', '10.78.0.1/16', {
-    KEA_KNOT_DOMAIN: DOMAIN, KEA_KNOT_SUBNET: '10.78.0.0/16', KEA_KNOT_ADDRESS: '10.78.0.1',
-    KEA_KNOT_POOLS: '10.78.1.0-10.78.2.255', KEA_KNOT_INTERFACE: 'eth0', KEA_KNOT_KNOT_USER: 'knot',
-  });
+  server = await stackServer(lan, 78, DOMAIN);
   await server.start();
 }, 60_000);
 

@@ -3,7 +3,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLan, dhcpLease, dig, until, type Lan } from '../../helpers/netns.js';
-import { removeNode, stackNode, type StackNode } from '../../helpers/stack.js';
+import { removeNode, stackServer, type StackNode } from '../../helpers/stack.js';
 
 const DOMAIN = 'serving.test';
 let lan: Lan;
@@ -27,11 +27,8 @@ async function newClientServed(): Promise<void> {
 const unloadable = () => good.replace(/("lease-database": \{[^}]*"name": ")[^"]*\//, '$1/nonexistent-kk-dir/');
 
 beforeAll(async () => {
-  lan = await createLan({ subnet: '10.78.0.0/16' });
-  server = await stackNode(lan, 'srv', '10.78.0.1/16', {
-    KEA_KNOT_DOMAIN: DOMAIN, KEA_KNOT_SUBNET: '10.78.0.0/16', KEA_KNOT_ADDRESS: '10.78.0.1',
-    KEA_KNOT_POOLS: '10.78.1.0-10.78.1.255', KEA_KNOT_INTERFACE: 'eth0', KEA_KNOT_KNOT_USER: 'knot',
-  });
+  lan = await createLan({ subnet: '10.88.0.0/16' });
+  server = await stackServer(lan, 88, DOMAIN, { KEA_KNOT_POOLS: '10.88.1.0-10.88.1.255' });
   await server.start();
   conf = `${server.dir}/etc/kea/kea-dhcp4.conf`;
   good = await readFile(conf, 'utf8');

@@ -4,7 +4,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLan, dhcpLease, dig, perfdhcp, until, type Host, type Lan } from '../../helpers/netns.js';
-import { removeNode, stackNode, type StackNode } from '../../helpers/stack.js';
+import { removeNode, stackServer, type StackNode } from '../../helpers/stack.js';
 
 const DOMAIN = 'home.test';
 let lan: Lan;
@@ -18,10 +18,7 @@ const resolves = (name: string, ip: string) => until(async () => (await a(name))
 
 beforeAll(async () => {
   lan = await createLan({ subnet: '10.77.0.0/16' });
-  server = await stackNode(lan, 'srv', '10.77.0.1/16', {
-    KEA_KNOT_DOMAIN: DOMAIN, KEA_KNOT_SUBNET: '10.77.0.0/16', KEA_KNOT_ADDRESS: '10.77.0.1',
-    KEA_KNOT_POOLS: '10.77.1.0-10.77.2.255', KEA_KNOT_INTERFACE: 'eth0', KEA_KNOT_KNOT_USER: 'knot',
-  });
+  server = await stackServer(lan, 77, DOMAIN);
   laptop = await lan.addHost('laptop', '');
   await server.start();
 }, 60_000);

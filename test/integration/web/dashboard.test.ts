@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchInNamespace, type NsBrowser } from '../../helpers/browser.js';
 import { createLan, dhcpLease, dig, until, type Host, type Lan } from '../../helpers/netns.js';
-import { removeNode, stackNode, type StackNode } from '../../helpers/stack.js';
+import { removeNode, stackServer, type StackNode } from '../../helpers/stack.js';
 
 const DOMAIN = 'home.test';
 const URL = 'http://127.0.0.1:8080';
@@ -40,11 +40,7 @@ async function logKeaCommands(): Promise<void> {
 
 beforeAll(async () => {
   lan = await createLan({ subnet: '10.93.0.0/16' });
-  server = await stackNode(lan, 'srv', '10.93.0.1/16', {
-    KEA_KNOT_DOMAIN: DOMAIN, KEA_KNOT_SUBNET: '10.93.0.0/16', KEA_KNOT_ADDRESS: '10.93.0.1',
-    KEA_KNOT_POOLS: '10.93.1.0-10.93.2.255', KEA_KNOT_INTERFACE: 'eth0', KEA_KNOT_KNOT_USER: 'knot',
-    KEA_KNOT_WEB_LISTEN: '127.0.0.1:8080', KEA_KNOT_API_LISTEN: '127.0.0.1:8081',
-  });
+  server = await stackServer(lan, 93, DOMAIN, { KEA_KNOT_WEB_LISTEN: '127.0.0.1:8080', KEA_KNOT_API_LISTEN: '127.0.0.1:8081' });
   await writeFile(path.join(server.dir, 'web-password'), `${PASSWORD}\n`, { mode: 0o600 });
   await writeFile(path.join(server.dir, 'api-token'), `${API_TOKEN}\n`, { mode: 0o600 });
   server.env.KEA_KNOT_WEB_PASSWORD_FILE = path.join(server.dir, 'web-password');
