@@ -65,6 +65,9 @@ interface Attempt {
   failure?: string;
 }
 
+/** An attempt whose process runs (what a reload works on). */
+type LiveAttempt = Attempt & { child: ChildProcess & { pid: number } };
+
 /**
  * Runs one service: performs the effects its state machine asks for and reports what the
  * process does back to it. Emits 'state' after every transition.
@@ -205,16 +208,16 @@ export class ServiceRunner extends EventEmitter<{ state: [ServiceState] }> {
   }
 
   /** The current attempt, when the service is ready with a running process; else E_STATE. */
-  private requireReady(doing: string): Attempt & { child: ChildProcess & { pid: number } } {
+  private requireReady(doing: string): LiveAttempt {
     const attempt = this.attempt;
     if (this.state !== 'ready' || attempt?.child?.pid === undefined) {
       throw new KeaKnotError('E_STATE', `${this.spec.name} is ${this.state}, not ready; start or restart it instead of ${doing}`);
     }
-    return attempt as Attempt & { child: ChildProcess & { pid: number } };
+    return attempt as LiveAttempt;
   }
 
   /** Performs the reload method and waits until the daemon serves again; `error` says why it does not. */
-  private async applyReload(attempt: Attempt & { child: { pid: number } }): Promise<{ output: string; error?: string }> {
+  private async applyReload(attempt: LiveAttempt): Promise<{ output: string; error?: string }> {
     const reload = this.spec.reload!;
     const pid = attempt.child.pid;
     if (reload.signal) {
@@ -239,7 +242,7 @@ export class ServiceRunner extends EventEmitter<{ state: [ServiceState] }> {
   }
 
   /** After a reload: the readiness probe again, for up to ready.timeout (at most 10 s). */
-  private async servingAfterReload(attempt: Attempt & { child: { pid: number } }, output: string): Promise<{ output: string; error?: string }> {
+  private async servingAfterReload(attempt: LiveAttempt, output: string): Promise<{ output: string; error?: string }> {
     const probe = this.spec.ready;
     if (probe === undefined || !isRepeatable(probe)) return { output };
     const reason = await pollProbe(probe, { env: serviceEnv(this.spec), cwd: this.spec.working_dir, pid: attempt.child.pid, signal: attempt.abort.signal }, Math.min(probe.timeout, 10_000))
@@ -251,7 +254,7 @@ export class ServiceRunner extends EventEmitter<{ state: [ServiceState] }> {
    * Gives a Kea daemon whose reload failed the configuration it ran before; if that fails
    * too, restarts it (its check runs first). Says what was done, for the reload's error.
    */
-  private async restoreKea(attempt: Attempt & { child: { pid: number } }, before: Record<string, unknown> | undefined): Promise<string> {
+  private async restoreKea(attempt: LiveAttempt, before: Record<string, unknown> | undefined): Promise<string> {
     const socket = this.spec.kea_control_socket!;
     // config-get answers { Dhcp4: {...} } (2.4+ adds a hash): config-set takes the daemon's part only.
     const key = before && Object.keys(before).find((k) => /^(Dhcp4|Dhcp6|DhcpDdns|Control-agent)$/.test(k));
