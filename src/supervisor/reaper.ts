@@ -13,6 +13,7 @@ import { isSpawnedByNode, trackSpawnedChildren } from './spawned.js';
 import { loadLibc, PR_SET_CHILD_SUBREAPER, WNOHANG, type Libc } from './libc.js';
 
 export interface Reaper {
+  /** Reaps the zombies left, then stops. */
   stop(): void;
   /** Orphans reaped so far. */
   readonly reaped: number;
@@ -97,6 +98,9 @@ export function startReaper(options: ReaperOptions): Reaper {
 
   return {
     stop() {
+      // A last scan: a zombie left now would pass to our own parent (or, as PID 1, vanish
+      // with the namespace) instead of being reaped by the process that adopted it.
+      sweep();
       active = false;
       process.off('SIGCHLD', onSigchld);
       clearInterval(timer);
