@@ -9,7 +9,7 @@ import { parseReservationsFile, serializeReservations } from '../reservations/fi
 import type { ImportResult, Note, Skipped } from '../reservations/import.js';
 import { findConflicts, parseSubnet, removeReservation, sortReservations, type AddressInUse, type Conflict } from '../reservations/operations.js';
 import { importPihole } from '../reservations/pihole.js';
-import { normaliseHostname, toReservation, type Reservation, type ReservationInput } from '../reservations/reservation.js';
+import { normaliseHostname, sameReservation, toReservation, type Reservation, type ReservationInput } from '../reservations/reservation.js';
 import { keaLease, keaLeases, type KeaLease4 } from './leases.js';
 
 /** The three files: kea-dhcp4.conf, kea-knot's store, and the Kea list the conf includes. */
@@ -316,6 +316,22 @@ export function unreserve(ctx: ReservationContext, macOrAddress: string): Promis
     const { reservations, removed } = removeReservation(state.reservations, macOrAddress);
     await apply(ctx, state, reservations);
     return removed;
+  });
+}
+
+/**
+ * Replaces the reservation of a MAC or an address with another (the dashboard's edit): the
+ * old one is left out of the conflict checks and the new one goes in with one reload, so a
+ * refused edit changes nothing and reloads nothing. `changed` false when they are the same.
+ */
+export function changeReservation(ctx: ReservationContext, macOrAddress: string, input: ReservationInput): Promise<{ changed: boolean; old: Reservation; reservation: Reservation }> {
+  return serialize(async () => {
+    const reservation = toReservation(input);
+    const state = await readState(ctx.files);
+    const { reservations, removed: old } = removeReservation(state.reservations, macOrAddress);
+    if (sameReservation(old, reservation)) return { changed: false, old, reservation };
+    await addChecked(ctx, { ...state, reservations }, [reservation], false);
+    return { changed: true, old, reservation };
   });
 }
 

@@ -1,7 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import { KeaKnotError } from '../errors.js';
 import { fromInt, toInt } from '../setup/ipv4.js';
-import { describe, normaliseIpv4, normaliseMac, type Reservation } from './reservation.js';
+import { describe, normaliseIpv4, normaliseMac, sameReservation, type Reservation } from './reservation.js';
 
 /** The IPv4 subnet reservations must fit, parsed once. */
 export interface Subnet4 {
@@ -58,7 +58,7 @@ export function findConflicts(existing: readonly Reservation[], additions: reado
     const found = (kind: ConflictKind, message: string) => conflicts.push({ kind, reservation: r, message });
     const before = conflicts.length;
     const address = toInt(r['ip-address']);
-    const same = held.find((h) => h['hw-address'] === r['hw-address'] && h['ip-address'] === r['ip-address'] && h.hostname === r.hostname);
+    const same = held.find((h) => sameReservation(h, r));
     if (same) {
       found('same', `${describe(r)} is already reserved exactly so; nothing to change`);
       continue;

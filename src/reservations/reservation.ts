@@ -71,6 +71,11 @@ export function toReservation(input: ReservationInput): Reservation {
   return { 'hw-address': normaliseMac(input['hw-address'])!, 'ip-address': normaliseIpv4(input['ip-address'])!, ...(hostname ? { hostname } : {}) };
 }
 
+/** Same MAC, address and name (both normalised). */
+export function sameReservation(a: Reservation, b: Reservation): boolean {
+  return a['hw-address'] === b['hw-address'] && a['ip-address'] === b['ip-address'] && a.hostname === b.hostname;
+}
+
 /** "52:54:00:12:34:56 192.168.1.20 (printer)": how messages name a reservation. */
 export function describe(r: Reservation): string {
   return `${r['hw-address']} ${r['ip-address']}${r.hostname ? ` (${r.hostname})` : ''}`;

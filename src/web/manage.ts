@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { dhcp4Socket, knotAccess, reservationContext, reservationFiles } from '../api/routes/context.js';
 import { KeaKnotError } from '../errors.js';
 import { describeLeases, keaLeases, poolOwners } from '../kea/leases.js';
-import { listReservations, reserve, unreserve } from '../kea/reservations-apply.js';
+import { changeReservation, listReservations, reserve, unreserve } from '../kea/reservations-apply.js';
 import { addStaticName, readZones, removeStaticName, staticNames, type ZoneRecord } from '../knot/names.js';
 import { describe, type Reservation } from '../reservations/reservation.js';
 import { html, type Html } from './html.js';
@@ -74,18 +74,9 @@ export function registerManagePages(app: FastifyInstance, context: WebContext): 
     const { changed, reservation } = await reserve(reservationContext(supervisor), input(request));
     return changed ? `Reserved: ${describe(reservation)}.` : `Already reserved: ${describe(reservation)}.`;
   }));
-  // An edit is a removal and an addition, two reloads of kea-dhcp4; if the addition is
-  // refused, the old reservation is put back.
   app.post('/reservations/edit', async (request, reply) => change(request, reply, '/reservations', async () => {
-    const ctx = reservationContext(supervisor);
-    const old = await unreserve(ctx, field(request, 'old'));
-    try {
-      const { reservation } = await reserve(ctx, input(request));
-      return `Changed: ${describe(old)} is now ${describe(reservation)}.`;
-    } catch (error) {
-      await reserve(ctx, old);
-      throw error;
-    }
+    const { changed, old, reservation } = await changeReservation(reservationContext(supervisor), field(request, 'old'), input(request));
+    return changed ? `Changed: ${describe(old)} is now ${describe(reservation)}.` : `Unchanged: ${describe(old)}.`;
   }));
   app.post('/reservations/remove', async (request, reply) => change(request, reply, '/reservations', async () => {
     const removed = await unreserve(reservationContext(supervisor), field(request, 'key'));

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchInNamespace, type NsBrowser } from '../../helpers/browser.js';
 import { createLan, dhcpLease, dig, until, type Host, type Lan } from '../../helpers/netns.js';
 import { removeNode, stackServer, type StackNode } from '../../helpers/stack.js';
+import { byMsg } from '../../helpers/supervisor-process.js';
 
 const DOMAIN = 'home.test';
 const URL = 'http://127.0.0.1:8080';
@@ -127,17 +128,31 @@ describe('web dashboard in Chromium', () => {
     expect(await page.textContent('[role=status]')).toBe('Reserved: 02:00:5e:10:00:99 10.93.0.60 (printer).');
     expect(await included()).toContainEqual({ 'hw-address': '02:00:5e:10:00:99', 'ip-address': '10.93.0.60', hostname: 'printer' });
 
+    // kea-dhcp4 reloads each edit makes: every reload in a pair restarts HA for a moment.
+    const reloads = () => server.records.filter(byMsg('kea-dhcp4', /^kea-dhcp4 reloaded with/)).length;
+    const reloadsOf = async (edit: () => Promise<void>) => {
+      const before = reloads();
+      await edit();
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the supervisor's records reach us through a pipe
+      return reloads() - before;
+    };
     const row = page.locator('[data-testid=reservations] tr[data-mac="02:00:5e:10:00:99"]');
-    await row.locator('input[name=ip-address]').fill('10.93.0.61');
-    await row.locator('button', { hasText: 'Save' }).click();
-    await page.waitForURL(`${URL}/reservations`);
+    const save = async (address: string) => {
+      await row.locator('input[name=ip-address]').fill(address);
+      await row.locator('button', { hasText: 'Save' }).click();
+      await page.waitForURL(`${URL}/reservations`);
+    };
+    expect(await reloadsOf(() => save('10.93.0.61'))).toBe(1);
     expect(await page.textContent('[role=status]')).toBe('Changed: 02:00:5e:10:00:99 10.93.0.60 (printer) is now 02:00:5e:10:00:99 10.93.0.61 (printer).');
     expect((await included()).filter((r) => r['hw-address'] === '02:00:5e:10:00:99')).toEqual([{ 'hw-address': '02:00:5e:10:00:99', 'ip-address': '10.93.0.61', hostname: 'printer' }]);
 
-    // An edit the backend refuses (the laptop's pinned address) leaves the old one in place.
-    await row.locator('input[name=ip-address]').fill(laptopIp);
-    await row.locator('button', { hasText: 'Save' }).click();
-    await page.waitForURL(`${URL}/reservations`);
+    // Saved as it was: nothing to apply.
+    expect(await reloadsOf(() => save('10.93.0.61'))).toBe(0);
+    expect(await page.textContent('[role=status]')).toBe('Unchanged: 02:00:5e:10:00:99 10.93.0.61 (printer).');
+
+    // An edit the backend refuses (the laptop's pinned address) leaves the old one in place
+    // and never reaches Kea.
+    expect(await reloadsOf(() => save(laptopIp))).toBe(0);
     expect(await page.locator('.notice.error').textContent()).toMatch(/cannot reserve/);
     expect((await included()).filter((r) => r['hw-address'] === '02:00:5e:10:00:99')).toEqual([{ 'hw-address': '02:00:5e:10:00:99', 'ip-address': '10.93.0.61', hostname: 'printer' }]);
 
