@@ -10,6 +10,7 @@ import type { ServiceSpec } from '../services/schema.js';
 import { wallTime, type Clock } from './clock.js';
 import { describeExit, ServiceMachine, type Effect, type LifecycleEvent, type ServiceState, type ExitRecord } from './lifecycle.js';
 import { removeStalePidFile } from './pidfile.js';
+import { fingerprint, unchangedSince, type Fingerprints } from './fingerprint.js';
 import { forceKill, groupAlive, signalGroup } from './process-group.js';
 import { isRepeatable, pollProbe, probeOnce, waitReady } from './readiness.js';
 import { describeResult, runCommand, type CommandResult } from './run-command.js';
@@ -82,6 +83,8 @@ export class ServiceRunner extends EventEmitter<{ state: [ServiceState] }> {
   /** Operations (reload, restart, start, stop by request) run one at a time per service. */
   private queue: Promise<unknown> = Promise.resolve();
   private lastReload: ReloadOutcome | undefined;
+  /** The watched files as the running daemon read them: at its start, or its last successful reload. */
+  private loaded: Fingerprints | undefined;
 
   constructor(readonly spec: ServiceSpec, private readonly ctx: RunnerContext) {
     super();
@@ -174,37 +177,51 @@ export class ServiceRunner extends EventEmitter<{ state: [ServiceState] }> {
    * its previous configuration back (config-set of what config-get gave before).
    */
   reload(): Promise<ReloadOutcome> {
-    return this.serialize(async () => {
-      const { reload } = this.spec;
-      if (!reload) throw new KeaKnotError('E_STATE', `${this.spec.name} has no reload method in ${this.spec.file}; restart it instead`);
-      this.requireEnabled('reloaded');
-      this.requireReady('reloading');
-      const started = performance.now();
-      const outcome = (method: string, ok: boolean, output: string, error?: string): ReloadOutcome => {
-        this.lastReload = { service: this.spec.name, ok, method, durationMs: Math.round(performance.now() - started), output, ...(error === undefined ? {} : { error }), at: this.ctx.clock.wall() };
-        return this.lastReload;
-      };
-      try {
-        await this.check();
-      } catch (error) {
-        const details = error instanceof KeaKnotError ? error.details : [];
-        outcome('check', false, details.join('\n'), reasonOf(error));
-        this.log.error({ reload: false, details }, `${this.spec.name} not reloaded: ${reasonOf(error)}`);
-        throw error;
-      }
-      // Read only now: the check may take long, and the daemon may have restarted meanwhile.
-      const attempt = this.requireReady('reloading');
-      const method = reload.signal ?? reload.command?.join(' ') ?? `kea ${reload.kea_command}`;
-      const result = await this.applyReload(attempt);
-      if (result.error !== undefined) {
-        const message = `reload of ${this.spec.name} failed: ${result.error}`;
-        outcome(method, false, result.output, message);
-        this.log.error({ reload: false, output: result.output }, message);
-        throw new KeaKnotError('E_RELOAD_FAILED', message, { details: result.output ? result.output.split('\n') : [] });
-      }
-      this.log.info({ reload: true, method }, `${this.spec.name} reloaded with ${method}`);
-      return outcome(method, true, result.output);
-    });
+    return this.serialize(() => this.reloadNow());
+  }
+
+  /**
+   * reload(), unless `file` (one of `watch`) holds what the daemon runs: a change written
+   * back (a refused edit undone, the reservations' first change, whose reload ran already).
+   * Null when nothing was done. Decided in the queue, after any reload before it.
+   */
+  reloadIfChanged(file: string): Promise<ReloadOutcome | null> {
+    return this.serialize(async () => ((await unchangedSince(this.loaded, file)) ? null : this.reloadNow()));
+  }
+
+  private async reloadNow(): Promise<ReloadOutcome> {
+    const { reload } = this.spec;
+    if (!reload) throw new KeaKnotError('E_STATE', `${this.spec.name} has no reload method in ${this.spec.file}; restart it instead`);
+    this.requireEnabled('reloaded');
+    this.requireReady('reloading');
+    const started = performance.now();
+    const outcome = (method: string, ok: boolean, output: string, error?: string): ReloadOutcome => {
+      this.lastReload = { service: this.spec.name, ok, method, durationMs: Math.round(performance.now() - started), output, ...(error === undefined ? {} : { error }), at: this.ctx.clock.wall() };
+      return this.lastReload;
+    };
+    // Before the check: a file changed after this is seen by the watcher and reloaded again.
+    const reading = await fingerprint(this.spec.watch);
+    try {
+      await this.check();
+    } catch (error) {
+      const details = error instanceof KeaKnotError ? error.details : [];
+      outcome('check', false, details.join('\n'), reasonOf(error));
+      this.log.error({ reload: false, details }, `${this.spec.name} not reloaded: ${reasonOf(error)}`);
+      throw error;
+    }
+    // Read only now: the check may take long, and the daemon may have restarted meanwhile.
+    const attempt = this.requireReady('reloading');
+    const method = reload.signal ?? reload.command?.join(' ') ?? `kea ${reload.kea_command}`;
+    const result = await this.applyReload(attempt);
+    if (result.error !== undefined) {
+      const message = `reload of ${this.spec.name} failed: ${result.error}`;
+      outcome(method, false, result.output, message);
+      this.log.error({ reload: false, output: result.output }, message);
+      throw new KeaKnotError('E_RELOAD_FAILED', message, { details: result.output ? result.output.split('\n') : [] });
+    }
+    this.loaded = reading;
+    this.log.info({ reload: true, method }, `${this.spec.name} reloaded with ${method}`);
+    return outcome(method, true, result.output);
   }
 
   /** The current attempt, when the service is ready with a running process; else E_STATE. */
@@ -377,6 +394,7 @@ export class ServiceRunner extends EventEmitter<{ state: [ServiceState] }> {
   /** What must hold before the daemon may start: no stale PID file, a passing check. */
   private async prepare(attempt: Attempt): Promise<void> {
     const { pid_file: pidFile, check } = this.spec;
+    this.loaded = await fingerprint(this.spec.watch);
     if (pidFile) {
       const result = await removeStalePidFile(pidFile, this.spec.command[0]!, this.ctx.otherPids());
       if (result.removed) this.log.info({ pidFile }, `${this.spec.name}: removed stale PID file ${pidFile}: ${result.reason}`);

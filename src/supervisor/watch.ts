@@ -7,8 +7,9 @@ const DEBOUNCE_MS = 300;
 
 /**
  * Reloads a service when one of its `watch` files changes: debounced (editors write in
- * bursts) and through runner.reload(), so a bad edit is checked, refused and logged
- * while the running config stays. chokidar is loaded only once some service has `watch`
+ * bursts) and through runner.reloadIfChanged(), so a bad edit is checked, refused and
+ * logged while the running config stays, and a file that holds what the daemon runs (an
+ * edit undone, a write whose reload was already made) costs no reload. chokidar is loaded only once some service has `watch`
  * entries.
  */
 export class ConfigWatcher {
@@ -67,8 +68,9 @@ export class ConfigWatcher {
         log.info(`${file} changed; ${name} is ${runner.state}, so it is not reloaded`);
         return;
       }
-      log.info(`${file} changed; checking and reloading ${name}`);
-      runner.reload().catch((error: unknown) => {
+      runner.reloadIfChanged(file).then((outcome) => {
+        if (outcome === null) log.info(`${file} changed, and holds what ${name} runs; not reloaded`);
+      }, (error: unknown) => {
         const details = error instanceof KeaKnotError ? error.details : [];
         log.error({ details }, `${file} changed but ${name} kept its running configuration: ${(error as Error).message}`);
       });

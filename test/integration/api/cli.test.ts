@@ -126,6 +126,14 @@ describe('kea-knot CLI and wrappers against a running supervisor', () => {
       expect(run.records.filter(byLine('daemon', /^got HUP$/))).toHaveLength(1);
       const status = JSON.parse((await kk(['status', '--json'])).stdout) as { services: { pid: number; state: string }[] };
       expect(status.services[0]).toMatchObject({ state: 'ready', pid: ready.pid });
+      // The bad edit undone: the file holds what the daemon runs, so no reload.
+      await writeFile(conf, 'good 2\n');
+      await run.waitFor(byMsg('daemon', /changed, and holds what daemon runs; not reloaded/), 5000);
+      const hups = () => run!.records.filter(byLine('daemon', /^got HUP$/)).length;
+      expect(hups()).toBe(1);
+      // An explicit reload is always made.
+      expect((await kk(['reload', 'daemon'])).code).toBe(0);
+      await run.waitFor(() => hups() === 2, 5000);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

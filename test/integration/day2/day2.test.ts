@@ -11,6 +11,7 @@ import { keaCommand } from '../../../src/kea/control.js';
 import type { LeaseView } from '../../../src/kea/leases.js';
 import { createLan, dhcpLease, dig, until, type Host, type Lan } from '../../helpers/netns.js';
 import { removeNode, stackServer, type StackNode } from '../../helpers/stack.js';
+import { byMsg } from '../../helpers/supervisor-process.js';
 
 const DOMAIN = 'home.test';
 const SETUP_MAC = '52:54:00:83:00:01';
@@ -98,8 +99,14 @@ describe('leases and reservations', () => {
   });
 
   it('pins a lease with reserve --from-lease; the client keeps that address after renewal', async () => {
+    const reloads = () => server.records.filter(byMsg('kea-dhcp4', /^kea-dhcp4 reloaded with/)).length;
+    const before = { reloads: reloads(), records: server.records.length };
     const result = await cli('reserve', '--from-lease', laptopIp);
     expect(result.code, result.stderr).toBe(0);
+    // The first change rewrites the watched kea-dhcp4.conf (the include), reloaded once: the
+    // watcher finds the file holds what kea-dhcp4 already runs.
+    await until(async () => server.records.slice(before.records).some(byMsg('kea-dhcp4', /kea-dhcp4\.conf changed, and holds what kea-dhcp4 runs; not reloaded/)), 5000, 'the watcher to pass over the rewritten kea-dhcp4.conf');
+    expect(reloads() - before.reloads).toBe(1);
     expect(result.stdout).toBe(`reserved ${laptop.mac} ${laptopIp} (laptop)\n`);
     const pinned = { 'hw-address': laptop.mac, 'ip-address': laptopIp, hostname: 'laptop' };
     expect(await keaReservations()).toEqual(expect.arrayContaining([pinned, { 'hw-address': SETUP_MAC, 'ip-address': '10.83.0.40', hostname: 'setupbox' }]));
