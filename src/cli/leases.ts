@@ -1,24 +1,24 @@
 import { DEFAULT_SOCKET } from '../client/api-client.js';
 import { socketFrom } from '../client/socket.js';
 import { ExitCode, KeaKnotError } from '../errors.js';
-import type { LeaseView } from '../kea/leases.js';
+import type { LeaseListing } from '../kea/leases.js';
 import { columns, ok, requestJson, socketFlags } from './reservations.js';
 import { parseFlags } from './usage.js';
 
 export const leasesHelp = `Usage: kea-knot leases [--search TEXT] [--json] [--socket PATH]
 
-The IPv4 leases kea-dhcp4 holds: address, MAC, host name, whether that name is in DNS
-(Knot answers it with the lease's address), when the lease ends, its state, and in a pair
-which node gives the address (each node has one half of every pool, client class
-HA_<node>; an address outside the pools, e.g. a reservation, shows "-"). In a pair both
-nodes hold every lease, so either node lists them all.
+The leases kea-dhcp4 holds, then kea-dhcp6's when it runs: address, MAC, host name,
+whether that name is in DNS (Knot answers its A or AAAA query with the lease's address),
+when the lease ends, its state, and in a pair which node gives the address (each node has
+one half of every IPv4 pool, client class HA_<node>; an address outside the pools, e.g. a
+reservation, and DHCPv6, which runs without HA, show "-"). In a pair both nodes hold every
+IPv4 lease, so either node lists them all.
 
   --search TEXT   only leases whose address, MAC or name contains TEXT
   --json          one JSON document: expires is epoch milliseconds, dns null when Knot
                   could not be asked
   --socket PATH   the supervisor's API socket (default: $KEA_KNOT_SOCKET, else ${DEFAULT_SOCKET})`;
 
-interface LeasesAnswer { leases: LeaseView[]; dns: { checked: boolean; error?: string }; ha: boolean }
 
 /** "in 1h 05m" / "5m ago". */
 export function untilText(ms: number, now: number): string {
@@ -35,7 +35,7 @@ export async function leases(args: string[]): Promise<number> {
   }
   if (positionals.length > 0) throw new KeaKnotError('E_USAGE', 'kea-knot leases takes no arguments (use --search TEXT); see kea-knot leases --help');
   const query = values.search === undefined ? '' : `?search=${encodeURIComponent(values.search)}`;
-  const body = await ok(requestJson<LeasesAnswer>(socketFrom(values.socket, process.env), 'GET', `/v1/leases${query}`));
+  const body = await ok(requestJson<LeaseListing>(socketFrom(values.socket, process.env), 'GET', `/v1/leases${query}`));
   if (values.json) {
     process.stdout.write(`${JSON.stringify(body)}\n`);
     return ExitCode.ok;

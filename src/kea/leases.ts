@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { KeaKnotError } from '../errors.js';
 import type { ZoneRecord } from '../knot/names.js';
 import { parseSubnet } from '../reservations/operations.js';
@@ -10,18 +11,30 @@ export interface LeaseView {
   readonly mac: string;
   /** The name Kea gave the lease (absolute, without the final dot), or null. */
   readonly hostname: string | null;
-  /** Whether Knot answers the hostname's A query with this address; null when Knot could not be read. */
+  /** Whether Knot answers the hostname's A (AAAA for IPv6) query with this address; null when Knot could not be read. */
   readonly dns: boolean | null;
   /** When the lease ends, epoch milliseconds. */
   readonly expires: number;
   readonly state: 'active' | 'declined' | 'expired';
-  /** The HA peer whose half of the pool holds the address; null outside a pair or outside the split pools. */
+  /** The HA peer whose half of the pool holds the address; null outside a pair, outside the split pools, and for IPv6 (no HA). */
   readonly node: string | null;
 }
 
 /** What lease4-get-all gives for one lease (the fields used here). */
 export interface KeaLease4 {
   readonly 'ip-address': string;
+  readonly 'hw-address'?: string;
+  readonly hostname?: string;
+  readonly cltt: number;
+  readonly 'valid-lft': number;
+  readonly state?: number;
+}
+
+/** What lease6-get-all gives for one lease (the fields used here). */
+export interface KeaLease6 {
+  readonly 'ip-address': string;
+  /** IA_NA (an address) or IA_PD (a delegated prefix). */
+  readonly type?: string;
   readonly 'hw-address'?: string;
   readonly hostname?: string;
   readonly cltt: number;
@@ -63,25 +76,40 @@ export function poolOwners(dhcp4: unknown): PoolOwner[] {
   }));
 }
 
+const isIpv6 = (address: string) => address.includes(':');
+/** One spelling per address: Kea and Knot may write an IPv6 address differently. */
+const canonical = (address: string) => (isIpv6(address) && ipaddr.IPv6.isValid(address) ? ipaddr.IPv6.parse(address).toString() : address);
+
+/** IPv4 before IPv6, each in address order. */
+function compareAddresses(a: string, b: string): number {
+  if (isIpv6(a) !== isIpv6(b)) return isIpv6(a) ? 1 : -1;
+  if (!isIpv6(a)) return toInt(a) - toInt(b);
+  const [x, y] = [ipaddr.IPv6.parse(a).toByteArray(), ipaddr.IPv6.parse(b).toByteArray()];
+  const i = x.findIndex((byte, k) => byte !== y[k]);
+  return i < 0 ? 0 : x[i]! - y[i]!;
+}
+
 /**
- * Kea's leases as LeaseViews, matched against Knot's records (one zone-read for them all;
- * `records` undefined when Knot could not be read) and against the pools' owners. `search`
- * keeps the leases whose address, MAC or name contains it (any case).
+ * Kea's leases (kea-dhcp4's and kea-dhcp6's addresses) as LeaseViews, matched against
+ * Knot's records (one zone-read for them all; `records` undefined when Knot could not be
+ * read) and against the pools' owners. `search` keeps the leases whose address, MAC or
+ * name contains it (any case).
  */
-export function describeLeases(leases: readonly KeaLease4[], owners: readonly PoolOwner[], records: readonly ZoneRecord[] | undefined, search?: string): LeaseView[] {
+export function describeLeases(leases: readonly (KeaLease4 | KeaLease6)[], owners: readonly PoolOwner[], records: readonly ZoneRecord[] | undefined, search?: string): LeaseView[] {
   const addresses = new Map<string, Set<string>>();
   for (const r of records ?? []) {
-    if (r.type !== 'A') continue;
+    if (r.type !== 'A' && r.type !== 'AAAA') continue;
     const set = addresses.get(r.owner) ?? new Set<string>();
-    set.add(r.data);
+    set.add(canonical(r.data));
     addresses.set(r.owner, set);
   }
   const needle = search?.trim().toLowerCase();
   return leases
+    .filter((lease) => !('type' in lease) || lease.type === undefined || lease.type === 'IA_NA')
     .map((lease): LeaseView => {
-      const address = lease['ip-address'];
+      const address = canonical(lease['ip-address']);
       const hostname = lease.hostname ? lease.hostname.toLowerCase().replace(/\.$/, '') : null;
-      const n = toInt(address);
+      const n = isIpv6(address) ? undefined : toInt(address);
       return {
         address,
         mac: lease['hw-address'] ?? '',
@@ -89,11 +117,11 @@ export function describeLeases(leases: readonly KeaLease4[], owners: readonly Po
         dns: records === undefined ? null : hostname !== null && (addresses.get(`${hostname}.`)?.has(address) ?? false),
         expires: (lease.cltt + lease['valid-lft']) * 1000,
         state: STATES[lease.state ?? 0] ?? 'expired',
-        node: owners.find((o) => n >= o.start && n <= o.end)?.node ?? null,
+        node: n === undefined ? null : owners.find((o) => n >= o.start && n <= o.end)?.node ?? null,
       };
     })
     .filter((l) => !needle || [l.address, l.mac, l.hostname ?? ''].some((field) => field.includes(needle)))
-    .sort((a, b) => toInt(a.address) - toInt(b.address));
+    .sort((a, b) => compareAddresses(a.address, b.address));
 }
 
 /**
@@ -107,6 +135,42 @@ export async function keaLeases(socket: string): Promise<{ leases: KeaLease4[]; 
   }
   if (config.result !== 0) throw new KeaKnotError('E_IO', `kea-dhcp4 refused config-get (result ${config.result}): ${config.text ?? ''}`);
   return { leases: (all.arguments?.leases ?? []) as KeaLease4[], dhcp4: config.arguments?.Dhcp4 };
+}
+
+/** Every lease of the kea-dhcp6 at `socket` (no HA: the one daemon holds them all). */
+export async function keaLeases6(socket: string): Promise<KeaLease6[]> {
+  const all = await keaCommand(socket, 'lease6-get-all');
+  if (all.result !== 0 && all.result !== EMPTY) {
+    throw new KeaKnotError('E_IO', `kea-dhcp6 refused lease6-get-all (result ${all.result}): ${all.text ?? ''}; is libdhcp_lease_cmds.so in its hooks-libraries?`);
+  }
+  return (all.arguments?.leases ?? []) as KeaLease6[];
+}
+
+/** What `kea-knot leases`, GET /v1/leases and the dashboard's leases page show. */
+export interface LeaseListing {
+  readonly leases: LeaseView[];
+  readonly dns: { readonly checked: boolean; readonly error?: string };
+  /** Whether kea-dhcp4 runs in a pair (then leases name their node). */
+  readonly ha: boolean;
+}
+
+/**
+ * The leases of kea-dhcp4 and, when given its socket (it runs), kea-dhcp6, with whether
+ * each name is in DNS; Knot not answering leaves `dns` unchecked instead of failing.
+ */
+export async function listLeases(sockets: { dhcp4: string; dhcp6?: string }, zones: () => Promise<ZoneRecord[]>, search?: string): Promise<LeaseListing> {
+  const [{ leases, dhcp4 }, leases6, dns] = await Promise.all([
+    keaLeases(sockets.dhcp4),
+    sockets.dhcp6 === undefined ? [] : keaLeases6(sockets.dhcp6),
+    zones().then((records) => ({ records }), (error: Error) => ({ error: error.message })),
+  ]);
+  const owners = poolOwners(dhcp4);
+  const records = 'records' in dns ? dns.records : undefined;
+  return {
+    leases: describeLeases([...leases, ...leases6], owners, records, search),
+    dns: 'error' in dns ? { checked: false, error: dns.error } : { checked: true },
+    ha: owners.length > 0,
+  };
 }
 
 /** The lease of one address, or undefined. */

@@ -9,7 +9,7 @@ import { parseReservationsFile, serializeReservations } from '../reservations/fi
 import type { ImportResult, Note, Skipped } from '../reservations/import.js';
 import { findConflicts, parseSubnet, removeReservation, sortReservations, type AddressInUse, type Conflict } from '../reservations/operations.js';
 import { importPihole } from '../reservations/pihole.js';
-import { normaliseHostname, sameReservation, toReservation, type Reservation, type ReservationInput } from '../reservations/reservation.js';
+import { normaliseHostname, normaliseIpv4, sameReservation, toReservation, type Reservation, type ReservationInput } from '../reservations/reservation.js';
 import { keaLease, keaLeases, type KeaLease4 } from './leases.js';
 
 /** The three files: kea-dhcp4.conf, kea-knot's store, and the Kea list the conf includes. */
@@ -293,6 +293,9 @@ async function addChecked(ctx: ReservationContext, state: State, additions: read
 
 /** The reservation of a current lease: its MAC, its address, its name's first label when that is a valid host name. */
 export async function reservationFromLease(socket: string, address: string): Promise<Reservation> {
+  if (normaliseIpv4(address) === undefined) {
+    throw new KeaKnotError('E_USAGE', `${JSON.stringify(address)} is not an IPv4 address: reservations are for kea-dhcp4's leases (IPv4); pick one from kea-knot leases`);
+  }
   const lease = await keaLease(socket, address);
   if (!lease || !lease['hw-address']) throw new KeaKnotError('E_NOT_FOUND', `no lease for ${address}; kea-knot leases lists them`);
   const hostname = normaliseHostname(lease.hostname?.split('.')[0] ?? '');

@@ -122,6 +122,8 @@ export function dhcp6Config(s: SetupSettings, paths: Paths): object | undefined 
       'interfaces-config': { interfaces: [s.interface], 'service-sockets-max-retries': 60, 'service-sockets-retry-wait-time': 5000 },
       ...controlSockets(s, paths, files.dhcp6Socket, false),
       'lease-database': { type: 'memfile', persist: true, name: files.leases6, 'lfc-interval': 3600 },
+      // The server DUID file goes beside the leases, not into a compiled-in /var/lib/kea.
+      ...(s.kea.dataDirFromEnv ? {} : { 'data-directory': paths.KEA_LIB_DIR }),
       ...hooks(s, paths, false),
       ...VERSION_NEUTRAL,
       'valid-lifetime': s.leaseSeconds,

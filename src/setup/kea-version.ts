@@ -18,6 +18,11 @@ export interface KeaFeatures {
   readonly ownHttpSocket: boolean;
   /** A pool's `client-classes` list (3.0); `client-class` is deprecated there. */
   readonly classesList: boolean;
+  /**
+   * KEA_DHCP_DATA_DIR names where kea-dhcp6 keeps its server DUID (2.6.3, the 2.6 the
+   * images ship); before, only `data-directory` in the configuration does.
+   */
+  readonly dataDirFromEnv: boolean;
 }
 
 /** The series of a `kea-dhcp4 -v` answer ("2.6.3", "3.0.4-isc..."), or undefined. */
@@ -28,7 +33,7 @@ export function parseKeaSeries(text: string): string | undefined {
 export function keaFeatures(series: string): KeaFeatures {
   const [major = 0, minor = 0] = series.split('.').map(Number);
   const atLeast = (a: number, b: number) => major > a || (major === a && minor >= b);
-  return { series, conflictResolutionMode: atLeast(2, 6), secretFiles: atLeast(2, 6), ownHttpSocket: atLeast(3, 0), classesList: atLeast(3, 0) };
+  return { series, conflictResolutionMode: atLeast(2, 6), secretFiles: atLeast(2, 6), ownHttpSocket: atLeast(3, 0), classesList: atLeast(3, 0), dataDirFromEnv: atLeast(2, 6) };
 }
 
 /** The series of the kea-dhcp4 on PATH, or undefined when it cannot be run. */

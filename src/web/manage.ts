@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { dhcp4Socket, knotAccess, reservationContext, reservationFiles } from '../api/routes/context.js';
+import { knotAccess, leaseSockets, reservationContext, reservationFiles } from '../api/routes/context.js';
 import { KeaKnotError } from '../errors.js';
-import { describeLeases, keaLeases, poolOwners } from '../kea/leases.js';
+import { listLeases } from '../kea/leases.js';
 import { changeReservation, listReservations, reserve, unreserve } from '../kea/reservations-apply.js';
-import { addStaticName, readZones, removeStaticName, staticNames, type ZoneRecord } from '../knot/names.js';
+import { addStaticName, readZones, removeStaticName, staticNames } from '../knot/names.js';
 import { describe, type Reservation } from '../reservations/reservation.js';
 import { html, type Html } from './html.js';
 import { leasesMain, namesMain, reservationsMain } from './pages/manage.js';
@@ -50,14 +50,9 @@ export function registerManagePages(app: FastifyInstance, context: WebContext): 
 
   app.get('/leases', async (request, reply) => show(request, reply, 'Leases', '/leases', async () => {
     const search = String((request.query as { search?: string }).search ?? '').slice(0, 200);
-    const { leases, dhcp4 } = await keaLeases(dhcp4Socket(supervisor));
-    let records: ZoneRecord[] | undefined;
-    let dnsError: string | undefined;
-    try { records = await readZones(knotAccess(supervisor)); } catch (error) { dnsError = (error as Error).message; }
+    const listing = await listLeases(leaseSockets(supervisor), () => readZones(knotAccess(supervisor)), search);
     const reserved = await listReservations(reservationFiles()).catch(() => [] as Reservation[]);
-    return leasesMain(request.session!.csrf, describeLeases(leases, poolOwners(dhcp4), records, search), search,
-      dnsError === undefined ? { checked: true } : { checked: false, error: dnsError },
-      new Set(reserved.map((r) => r['ip-address'])), Date.now());
+    return leasesMain(request.session!.csrf, listing.leases, search, listing.dns, new Set(reserved.map((r) => r['ip-address'])), Date.now());
   }));
   app.post('/leases/pin', async (request, reply) => change(request, reply, '/leases', async () => {
     const { changed, reservation } = await reserve(reservationContext(supervisor), { fromLease: field(request, 'address') });

@@ -4,6 +4,7 @@ import type { Reservation } from '../../reservations/reservation.js';
 import { html, type Html } from '../html.js';
 import { csrfField, duration } from '../layout.js';
 
+/** Reservations are IPv4: a DHCPv6 lease has no Pin button. */
 export function leasesMain(csrf: string, leases: readonly LeaseView[], search: string, dns: { checked: boolean; error?: string }, reserved: ReadonlySet<string>, now: number): Html {
   const showNode = leases.some((l) => l.node !== null);
   return html`<h1>Leases</h1>
@@ -13,7 +14,7 @@ ${dns.checked ? '' : html`<div class="notice error">DNS could not be read: ${dns
 ${leases.length === 0 ? html`<tr><td colspan="8" class="muted">No lease${search ? ' matches' : ' yet'}.</td></tr>` : ''}
 ${leases.map((l) => html`<tr data-address="${l.address}"><td>${l.address}</td><td>${l.mac}</td><td>${l.hostname ?? ''}</td>
 <td>${l.dns === null ? '?' : l.dns ? html`<span class="good">yes</span>` : 'no'}</td><td>${l.state}</td><td>${l.expires > now ? duration(l.expires - now) : 'ended'}</td>${showNode ? html`<td>${l.node ?? ''}</td>` : ''}
-<td>${reserved.has(l.address) ? html`<span class="muted">pinned</span>` : l.mac === '' ? '' : html`<form class="inline" method="post" action="/leases/pin">${csrfField(csrf)}<input type="hidden" name="address" value="${l.address}"><button type="submit" class="plain" title="Reserve this address for this MAC">Pin</button></form>`}</td></tr>`)}
+<td>${reserved.has(l.address) ? html`<span class="muted">pinned</span>` : l.mac === '' || l.address.includes(':') ? '' : html`<form class="inline" method="post" action="/leases/pin">${csrfField(csrf)}<input type="hidden" name="address" value="${l.address}"><button type="submit" class="plain" title="Reserve this address for this MAC">Pin</button></form>`}</td></tr>`)}
 </tbody></table></section>`;
 }
 

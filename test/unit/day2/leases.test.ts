@@ -38,6 +38,24 @@ describe('leases as shown', () => {
     expect(describeLeases([lease('10.0.1.5', { state: 1 })], [], undefined)[0]!.state).toBe('declined');
   });
 
+  it('lists DHCPv6 addresses after IPv4 ones, in order, matched against AAAA records however Knot spells them, without a node or delegated prefixes', () => {
+    const owners = poolOwners(PAIR);
+    const records = parseZoneRead('[t.test.] pc.t.test. 300 A 10.0.1.5\n[t.test.] pc.t.test. 300 AAAA 2001:db8:1:0:0:0:0:1000\n');
+    const shown = describeLeases([
+      lease('2001:db8:1::1000', { hostname: 'pc.t.test.', type: 'IA_NA' }),
+      lease('2001:db8:1::ff', { type: 'IA_NA' }),
+      lease('2001:db8:1:8000::', { type: 'IA_PD' }),
+      lease('10.0.1.5', { hostname: 'pc.t.test.' }),
+      lease('2001:db8:1::0:1001', { hostname: 'pc.t.test.', type: 'IA_NA' }),
+    ], owners, records);
+    expect(shown.map((l) => [l.address, l.dns, l.node])).toEqual([
+      ['10.0.1.5', true, 'pi1'],
+      ['2001:db8:1::ff', false, null],
+      ['2001:db8:1::1000', true, null],
+      ['2001:db8:1::1001', false, null],
+    ]);
+  });
+
   it('writes the time to expiry for people', () => {
     expect(untilText(3_900_000, 0)).toBe('in 1h 05m');
     expect(untilText(0, 300_000)).toBe('5m ago');

@@ -20,9 +20,9 @@ describe('the Kea series a configuration is written for', () => {
     expect(parseKeaSeries('2.2.0\n')).toBe('2.2');
     expect(parseKeaSeries('3.0.3')).toBe('3.0');
     expect(parseKeaSeries('tarball')).toBeUndefined();
-    expect(keaFeatures('2.2')).toMatchObject({ conflictResolutionMode: false, secretFiles: false, ownHttpSocket: false, classesList: false });
-    expect(keaFeatures('2.6')).toMatchObject({ conflictResolutionMode: true, secretFiles: true, ownHttpSocket: false, classesList: false });
-    expect(keaFeatures('3.0')).toMatchObject({ conflictResolutionMode: true, secretFiles: true, ownHttpSocket: true, classesList: true });
+    expect(keaFeatures('2.2')).toMatchObject({ conflictResolutionMode: false, secretFiles: false, ownHttpSocket: false, classesList: false, dataDirFromEnv: false });
+    expect(keaFeatures('2.6')).toMatchObject({ conflictResolutionMode: true, secretFiles: true, ownHttpSocket: false, classesList: false, dataDirFromEnv: true });
+    expect(keaFeatures('3.0')).toMatchObject({ conflictResolutionMode: true, secretFiles: true, ownHttpSocket: true, classesList: true, dataDirFromEnv: true });
   });
 
   it('refuses a series that is not one', async () => {

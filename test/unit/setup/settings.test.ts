@@ -6,6 +6,7 @@ import { KeaKnotError } from '../../../src/errors.js';
 import { agentConfig, ddnsConfig, dhcp4Config, dhcp6Config } from '../../../src/setup/kea-config.js';
 import { knotConfig, zoneFiles } from '../../../src/setup/knot-config.js';
 import { pathsFrom } from '../../../src/setup/paths.js';
+import { keaFeatures } from '../../../src/setup/kea-version.js';
 import { resolveSetup, reverseZone, reverseZone6, zonesOf, type SetupFlag } from '../../../src/setup/settings.js';
 
 const base: Partial<Record<SetupFlag, string>> = { domain: 'home.arpa', subnet: '192.168.1.0/24', address: '192.168.1.2' };
@@ -120,6 +121,13 @@ describe('generated configuration agrees with itself', async () => {
     expect(s.hooksDir).toMatch(/\/kea\/hooks$/);
     expect(dhcp4.Dhcp4['hooks-libraries']).toEqual([{ library: `${s.hooksDir}/libdhcp_lease_cmds.so` }]);
     expect(dhcp6.Dhcp6['hooks-libraries']).toEqual([{ library: `${s.hooksDir}/libdhcp_lease_cmds.so` }]);
+  });
+
+  it('keeps kea-dhcp6\'s server DUID beside its leases: data-directory where KEA_DHCP_DATA_DIR is not read (before 2.6)', () => {
+    const dataDir = (series: string) => (dhcp6Config({ ...s, kea: keaFeatures(series) }, paths) as { Dhcp6: Record<string, unknown> }).Dhcp6['data-directory'];
+    expect(dataDir('2.2')).toBe(paths.KEA_LIB_DIR);
+    expect(dataDir('2.6')).toBeUndefined();
+    expect(dataDir('3.0')).toBeUndefined();
   });
 
   it('makes client names valid DNS labels in kea-dhcp4 and kea-dhcp6 alike', () => {
