@@ -19,8 +19,9 @@ export interface KeaFeatures {
   /** A pool's `client-classes` list (3.0); `client-class` is deprecated there. */
   readonly classesList: boolean;
   /**
-   * KEA_DHCP_DATA_DIR names where kea-dhcp6 keeps its server DUID (2.6.3, the 2.6 the
-   * images ship); before, only `data-directory` in the configuration does.
+   * KEA_DHCP_DATA_DIR names where kea-dhcp6 keeps its server DUID. Kea reads it from
+   * 2.6.3; "2.6" here means that release or later, as the images' Debian and Alpine
+   * packages are. Before, only `data-directory` in the configuration does.
    */
   readonly dataDirFromEnv: boolean;
 }

@@ -20,6 +20,8 @@ export interface PlannedFile {
   readonly owner?: { readonly user: string; readonly group: boolean };
   /** How to validate it, given the staged copy's path; undefined for none. */
   readonly check?: (staged: string) => string[];
+  /** Directories it names that must exist (Kea 2.2's data-directory): made by installPlan. */
+  readonly dirs?: readonly string[];
 }
 
 const json = (config: object) => `${JSON.stringify(config, null, 2)}\n`;
@@ -45,7 +47,12 @@ export function planSetup(s: SetupSettings, paths: Paths): PlannedFile[] {
     ] : []),
   ];
   const v6 = dhcp6Config(s, paths);
-  if (v6) plan.splice(1, 0, { path: files.dhcp6Conf, content: json(v6), mode: 0o644, check: (f) => ['kea-dhcp6', '-t', f] });
+  if (v6) {
+    plan.splice(1, 0, {
+      path: files.dhcp6Conf, content: json(v6), mode: 0o644, check: (f) => ['kea-dhcp6', '-t', f],
+      ...(s.kea.dataDirFromEnv ? {} : { dirs: [paths.KEA_LIB_DIR] }),
+    });
+  }
   for (const [name, content] of zoneFiles(s)) {
     plan.push({
       path: path.join(files.zonesDir, name), content, mode: 0o644, ...(knotOwner ? { owner: { user: s.knotUser, group: false } } : {}),
@@ -66,7 +73,15 @@ export async function validatePlan(plan: readonly PlannedFile[], paths: Paths): 
     // Every file staged first, and the checked ones pointing at the staged copies of the
     // others (a configuration names its secret files), so nothing real is read.
     const stagedPath = (file: PlannedFile) => path.join(stage, path.basename(file.path));
-    const forCheck = (content: string) => plan.reduce((text, other) => text.replaceAll(other.path, stagedPath(other)), content);
+    // A directory to be made by the install is checked as an empty one in the stage.
+    const missing: string[] = [];
+    for (const dir of new Set(plan.flatMap((f) => f.dirs ?? []))) if (!(await exists(dir))) missing.push(dir);
+    const moved: [real: string, staged: string][] = [
+      ...plan.map((f): [string, string] => [f.path, stagedPath(f)]),
+      ...missing.map((dir, i): [string, string] => [dir, path.join(stage, `dir-${i}`)]),
+    ];
+    await Promise.all(missing.map((_, i) => mkdir(path.join(stage, `dir-${i}`))));
+    const forCheck = (content: string) => moved.reduce((text, [real, staged]) => text.replaceAll(real, staged), content);
     await Promise.all(plan.map((file) => writeFile(stagedPath(file), forCheck(file.content), { mode: 0o600 })));
     await Promise.all(plan.map(async (file) => {
       if (!file.check) return;
@@ -76,7 +91,7 @@ export async function validatePlan(plan: readonly PlannedFile[], paths: Paths): 
       const env = { ...withoutSecrets(process.env), KEA_PIDFILE_DIR: stage, KEA_LOCKFILE_DIR: stage, KEA_CONTROL_SOCKET_DIR: paths.KEA_RUN_DIR, KEA_DHCP_DATA_DIR: paths.KEA_LIB_DIR };
       const result = await runCommand(argv, { timeoutMs: 30_000, env });
       if (result.code !== 0) {
-        const real = (line: string) => plan.reduce((text, other) => text.replaceAll(stagedPath(other), other.path), line);
+        const real = (line: string) => moved.reduce((text, [back, staged]) => text.replaceAll(staged, back), line);
         failures.push(`${file.path}: ${describeResult([argv[0]!], result)}`, ...result.output.split('\n').filter(Boolean).map((line) => `    ${real(line)}`));
       }
     }));
@@ -126,6 +141,7 @@ export async function installPlan(plan: readonly PlannedFile[], force: boolean):
   const staged: { file: PlannedFile; temp: string; backup?: string }[] = [];
   const cleanUp = () => Promise.all(staged.flatMap((s) => [rm(s.temp, { force: true }), ...(s.backup ? [rm(s.backup, { force: true })] : [])]));
   try {
+    for (const dir of plan.flatMap((f) => f.dirs ?? [])) await mkdir(dir, { recursive: true });
     for (const file of plan) {
       await mkdir(path.dirname(file.path), { recursive: true });
       const entry: (typeof staged)[number] = { file, temp: path.join(path.dirname(file.path), `.${path.basename(file.path)}${suffix}.tmp`) };

@@ -123,7 +123,7 @@ describe('generated configuration agrees with itself', async () => {
     expect(dhcp6.Dhcp6['hooks-libraries']).toEqual([{ library: `${s.hooksDir}/libdhcp_lease_cmds.so` }]);
   });
 
-  it('keeps kea-dhcp6\'s server DUID beside its leases: data-directory where KEA_DHCP_DATA_DIR is not read (before 2.6)', () => {
+  it('keeps kea-dhcp6\'s server DUID beside its leases: data-directory on 2.2, KEA_DHCP_DATA_DIR (services.d) from 2.6.3', () => {
     const dataDir = (series: string) => (dhcp6Config({ ...s, kea: keaFeatures(series) }, paths) as { Dhcp6: Record<string, unknown> }).Dhcp6['data-directory'];
     expect(dataDir('2.2')).toBe(paths.KEA_LIB_DIR);
     expect(dataDir('2.6')).toBeUndefined();
