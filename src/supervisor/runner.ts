@@ -181,12 +181,13 @@ export class ServiceRunner extends EventEmitter<{ state: [ServiceState] }> {
   }
 
   /**
-   * reload(), unless `file` (one of `watch`) holds what the daemon runs: a change written
-   * back (a refused edit undone, the reservations' first change, whose reload ran already).
-   * Null when nothing was done. Decided in the queue, after any reload before it.
+   * reload(), unless `file` (one of `watch`) holds what the daemon runs and its last reload
+   * did not fail: a save without changes, the reservations' first change (whose reload ran
+   * already). After a failure a fixed file is reloaded, so status shows it took. Null when
+   * nothing was done. Decided in the queue, after any reload before it.
    */
   reloadIfChanged(file: string): Promise<ReloadOutcome | null> {
-    return this.serialize(async () => ((await unchangedSince(this.loaded, file)) ? null : this.reloadNow()));
+    return this.serialize(async () => ((this.lastReload?.ok ?? true) && (await unchangedSince(this.loaded, file)) ? null : this.reloadNow()));
   }
 
   private async reloadNow(): Promise<ReloadOutcome> {
@@ -394,7 +395,8 @@ export class ServiceRunner extends EventEmitter<{ state: [ServiceState] }> {
   /** What must hold before the daemon may start: no stale PID file, a passing check. */
   private async prepare(attempt: Attempt): Promise<void> {
     const { pid_file: pidFile, check } = this.spec;
-    this.loaded = await fingerprint(this.spec.watch);
+    const reading = await fingerprint(this.spec.watch);
+    if (this.attempt === attempt) this.loaded = reading; // not an attempt already replaced
     if (pidFile) {
       const result = await removeStalePidFile(pidFile, this.spec.command[0]!, this.ctx.otherPids());
       if (result.removed) this.log.info({ pidFile }, `${this.spec.name}: removed stale PID file ${pidFile}: ${result.reason}`);

@@ -9,8 +9,8 @@ const DEBOUNCE_MS = 300;
  * Reloads a service when one of its `watch` files changes: debounced (editors write in
  * bursts) and through runner.reloadIfChanged(), so a bad edit is checked, refused and
  * logged while the running config stays, and a file that holds what the daemon runs (an
- * edit undone, a write whose reload was already made) costs no reload. chokidar is loaded only once some service has `watch`
- * entries.
+ * edit undone, a write whose reload was already made) costs no reload. chokidar is
+ * loaded only once some service has `watch` entries.
  */
 export class ConfigWatcher {
   private watchers: FSWatcher[] = [];
@@ -69,7 +69,7 @@ export class ConfigWatcher {
         return;
       }
       runner.reloadIfChanged(file).then((outcome) => {
-        if (outcome === null) log.info(`${file} changed, and holds what ${name} runs; not reloaded`);
+        log.info(outcome === null ? `${file} changed, and holds what ${name} runs; not reloaded` : `${file} changed; ${name} checked and reloaded`);
       }, (error: unknown) => {
         const details = error instanceof KeaKnotError ? error.details : [];
         log.error({ details }, `${file} changed but ${name} kept its running configuration: ${(error as Error).message}`);
