@@ -19,7 +19,6 @@ IPv4 lease, so either node lists them all.
                   could not be asked
   --socket PATH   the supervisor's API socket (default: $KEA_KNOT_SOCKET, else ${DEFAULT_SOCKET})`;
 
-
 /** "in 1h 05m" / "5m ago". */
 export function untilText(ms: number, now: number): string {
   const minutes = Math.round(Math.abs(ms - now) / 60_000);
@@ -47,6 +46,7 @@ export async function leases(args: string[]): Promise<number> {
   ])];
   const lines = body.leases.length === 0 ? ['no leases'] : [columns(rows)];
   if (!body.dns.checked) lines.push(`DNS not checked: ${body.dns.error}`);
+  if (body.dhcp6?.checked === false) lines.push(`DHCPv6 leases not listed: ${body.dhcp6.error}`);
   process.stdout.write(`${lines.join('\n')}\n`);
   return ExitCode.ok;
 }

@@ -150,25 +150,34 @@ export async function keaLeases6(socket: string): Promise<KeaLease6[]> {
 export interface LeaseListing {
   readonly leases: LeaseView[];
   readonly dns: { readonly checked: boolean; readonly error?: string };
+  /** Present while kea-dhcp6 runs: whether its leases could be read (they are listed then). */
+  readonly dhcp6?: { readonly checked: boolean; readonly error?: string };
   /** Whether kea-dhcp4 runs in a pair (then leases name their node). */
   readonly ha: boolean;
 }
 
+/** A value, or what went wrong getting it: a part of the listing that may be missing. */
+type Part<T> = { value: T } | { error: string };
+const part = <T>(promise: Promise<T>): Promise<Part<T>> => promise.then((value) => ({ value }), (error: Error) => ({ error: error.message }));
+const checked = (p: Part<unknown>) => ('error' in p ? { checked: false, error: p.error } : { checked: true });
+
 /**
  * The leases of kea-dhcp4 and, when given its socket (it runs), kea-dhcp6, with whether
- * each name is in DNS; Knot not answering leaves `dns` unchecked instead of failing.
+ * each name is in DNS. Only kea-dhcp4 must answer: Knot or kea-dhcp6 not answering leaves
+ * `dns` or `dhcp6` unchecked, with the reason, instead of failing the whole listing.
  */
 export async function listLeases(sockets: { dhcp4: string; dhcp6?: string }, zones: () => Promise<ZoneRecord[]>, search?: string): Promise<LeaseListing> {
   const [{ leases, dhcp4 }, leases6, dns] = await Promise.all([
     keaLeases(sockets.dhcp4),
-    sockets.dhcp6 === undefined ? [] : keaLeases6(sockets.dhcp6),
-    zones().then((records) => ({ records }), (error: Error) => ({ error: error.message })),
+    sockets.dhcp6 === undefined ? undefined : part(keaLeases6(sockets.dhcp6)),
+    part(zones()),
   ]);
   const owners = poolOwners(dhcp4);
-  const records = 'records' in dns ? dns.records : undefined;
+  const six = leases6 !== undefined && 'value' in leases6 ? leases6.value : [];
   return {
-    leases: describeLeases([...leases, ...leases6], owners, records, search),
-    dns: 'error' in dns ? { checked: false, error: dns.error } : { checked: true },
+    leases: describeLeases([...leases, ...six], owners, 'value' in dns ? dns.value : undefined, search),
+    dns: checked(dns),
+    ...(leases6 === undefined ? {} : { dhcp6: checked(leases6) }),
     ha: owners.length > 0,
   };
 }

@@ -9,7 +9,7 @@ import { parseReservationsFile, serializeReservations } from '../reservations/fi
 import type { ImportResult, Note, Skipped } from '../reservations/import.js';
 import { findConflicts, parseSubnet, removeReservation, sortReservations, type AddressInUse, type Conflict } from '../reservations/operations.js';
 import { importPihole } from '../reservations/pihole.js';
-import { normaliseHostname, normaliseIpv4, sameReservation, toReservation, type Reservation, type ReservationInput } from '../reservations/reservation.js';
+import { describe, normaliseHostname, normaliseIpv4, sameReservation, toReservation, type Reservation, type ReservationInput } from '../reservations/reservation.js';
 import { keaLease, keaLeases, type KeaLease4 } from './leases.js';
 
 /** The three files: kea-dhcp4.conf, kea-knot's store, and the Kea list the conf includes. */
@@ -324,8 +324,9 @@ export function unreserve(ctx: ReservationContext, macOrAddress: string): Promis
 
 /**
  * Replaces the reservation of a MAC or an address with another (the dashboard's edit): the
- * old one is left out of the conflict checks and the new one goes in with one reload, so a
- * refused edit changes nothing and reloads nothing. `changed` false when they are the same.
+ * new one is checked against the other reservations (not the old one) and the addresses in
+ * use, and goes in with one reload, so a refused edit changes nothing and reloads nothing.
+ * `changed` false when old and new are the same.
  */
 export function changeReservation(ctx: ReservationContext, macOrAddress: string, input: ReservationInput): Promise<{ changed: boolean; old: Reservation; reservation: Reservation }> {
   return serialize(async () => {
@@ -333,6 +334,9 @@ export function changeReservation(ctx: ReservationContext, macOrAddress: string,
     const state = await readState(ctx.files);
     const { reservations, removed: old } = removeReservation(state.reservations, macOrAddress);
     if (sameReservation(old, reservation)) return { changed: false, old, reservation };
+    // Another reservation exactly so would be "already there" to addChecked, and the old one dropped.
+    const twin = reservations.find((r) => sameReservation(r, reservation));
+    if (twin) throw conflictError([{ kind: 'hw-address', reservation, message: `${describe(twin)} is already reserved; change or remove that one instead` }]);
     await addChecked(ctx, { ...state, reservations }, [reservation], false);
     return { changed: true, old, reservation };
   });

@@ -52,7 +52,7 @@ export function registerManagePages(app: FastifyInstance, context: WebContext): 
     const search = String((request.query as { search?: string }).search ?? '').slice(0, 200);
     const listing = await listLeases(leaseSockets(supervisor), () => readZones(knotAccess(supervisor)), search);
     const reserved = await listReservations(reservationFiles()).catch(() => [] as Reservation[]);
-    return leasesMain(request.session!.csrf, listing.leases, search, listing.dns, new Set(reserved.map((r) => r['ip-address'])), Date.now());
+    return leasesMain(request.session!.csrf, listing, search, new Set(reserved.map((r) => r['ip-address'])), Date.now());
   }));
   app.post('/leases/pin', async (request, reply) => change(request, reply, '/leases', async () => {
     const { changed, reservation } = await reserve(reservationContext(supervisor), { fromLease: field(request, 'address') });

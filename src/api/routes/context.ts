@@ -22,14 +22,9 @@ export function dhcp4Socket(supervisor: Supervisor): string {
   return target.socket;
 }
 
-/** The control socket of kea-dhcp6 while it is ready; undefined when it is off or not ready. */
-export function dhcp6Socket(supervisor: Supervisor): string | undefined {
-  return keaTargets(supervisor).find((t) => t.service === 'kea-dhcp6')?.socket;
-}
-
-/** Where the lease listing asks: kea-dhcp4 (which must be ready), kea-dhcp6 when it runs. */
+/** Where the lease listing asks: kea-dhcp4 (which must be ready), kea-dhcp6 while it is ready. */
 export function leaseSockets(supervisor: Supervisor): { dhcp4: string; dhcp6?: string } {
-  const dhcp6 = dhcp6Socket(supervisor);
+  const dhcp6 = keaTargets(supervisor).find((t) => t.service === 'kea-dhcp6')?.socket;
   return { dhcp4: dhcp4Socket(supervisor), ...(dhcp6 === undefined ? {} : { dhcp6 }) };
 }
 

@@ -1,15 +1,16 @@
-import type { LeaseView } from '../../kea/leases.js';
+import type { LeaseListing } from '../../kea/leases.js';
 import type { StaticName } from '../../knot/names.js';
 import type { Reservation } from '../../reservations/reservation.js';
 import { html, type Html } from '../html.js';
 import { csrfField, duration } from '../layout.js';
 
 /** Reservations are IPv4: a DHCPv6 lease has no Pin button. */
-export function leasesMain(csrf: string, leases: readonly LeaseView[], search: string, dns: { checked: boolean; error?: string }, reserved: ReadonlySet<string>, now: number): Html {
+export function leasesMain(csrf: string, { leases, dns, dhcp6 }: LeaseListing, search: string, reserved: ReadonlySet<string>, now: number): Html {
   const showNode = leases.some((l) => l.node !== null);
   return html`<h1>Leases</h1>
 <section><form class="row" method="get" action="/leases"><label>Search address, MAC or name <input type="search" name="search" value="${search}"></label><button type="submit">Search</button></form></section>
 ${dns.checked ? '' : html`<div class="notice error">DNS could not be read: ${dns.error ?? ''}</div>`}
+${dhcp6?.checked === false ? html`<div class="notice error">DHCPv6 leases could not be read: ${dhcp6.error ?? ''}</div>` : ''}
 <section><table data-testid="leases"><thead><tr><th>address</th><th>MAC</th><th>name</th><th>in DNS</th><th>state</th><th>ends in</th>${showNode ? html`<th>pool of</th>` : ''}<th></th></tr></thead><tbody>
 ${leases.length === 0 ? html`<tr><td colspan="8" class="muted">No lease${search ? ' matches' : ' yet'}.</td></tr>` : ''}
 ${leases.map((l) => html`<tr data-address="${l.address}"><td>${l.address}</td><td>${l.mac}</td><td>${l.hostname ?? ''}</td>

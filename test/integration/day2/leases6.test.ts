@@ -1,9 +1,11 @@
 // DHCPv6 leases in the listing: the product's services.d with kea-dhcp6 switched on, real
-// Kea and Knot in a server namespace, perfdhcp -6 as the client in another (one client
-// sending a Client FQDN option, so Kea also publishes its AAAA record through DDNS).
+// Kea and Knot in a server namespace, perfdhcp as the client in another (-6: one client
+// sending a Client FQDN option, so Kea also publishes its AAAA record through DDNS; -4 as
+// a relay for an IPv4 lease).
+import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LeaseListing } from '../../../src/kea/leases.js';
-import { createLan, dig, until, type Host, type Lan } from '../../helpers/netns.js';
+import { createLan, dig, perfdhcp, until, type Host, type Lan } from '../../helpers/netns.js';
 import { removeNode, stackServer, type StackNode } from '../../helpers/stack.js';
 
 const DOMAIN = 'six.test';
@@ -63,4 +65,26 @@ describe('DHCPv6 leases', () => {
     expect(pin.stderr).toContain('is not an IPv4 address');
     expect(JSON.parse((await server.run(['kea-knot', 'reservations', '--json'])).stdout)).toEqual({ reservations: [] });
   }, 60_000);
+
+  it('still lists the IPv4 leases when kea-dhcp6 serves but cannot list its own, and says why', async () => {
+    // kea-dhcp6 without lease_cmds: it serves (ready, port 547 held) but lease6-get-all is unknown.
+    const conf = `${server.dir}/etc/kea/kea-dhcp6.conf`;
+    const config = JSON.parse(await readFile(conf, 'utf8')) as { Dhcp6: { 'hooks-libraries'?: unknown[] } };
+    config.Dhcp6['hooks-libraries'] = [];
+    await writeFile(conf, JSON.stringify(config, null, 2));
+    const reload = await server.run(['kea-dhcp6-reload']);
+    expect(reload.code, reload.stderr).toBe(0);
+    // perfdhcp 2.2 stops counting at -n before the last ACK arrives: the listing is the proof.
+    const v4 = await perfdhcp(lan, client, { rate: 1, clients: 1, seconds: 2 });
+    const body = await until(async () => {
+      const { code, stdout } = await server.run(['kea-knot', 'leases', '--json']);
+      expect(code).toBe(0);
+      const answer = JSON.parse(stdout) as LeaseListing;
+      return answer.leases.length > 0 ? answer : undefined;
+    }, 10_000, `the IPv4 lease listed (perfdhcp: ${v4.output.slice(-200)})`);
+    expect(body.dhcp6).toMatchObject({ checked: false, error: expect.stringMatching(/kea-dhcp6 refused lease6-get-all .*libdhcp_lease_cmds\.so/) });
+    expect(body.dns).toEqual({ checked: true });
+    expect(body.leases.map((l) => l.address)).toEqual([expect.stringMatching(/^10\.95\.[12]\.\d+$/)]);
+    expect((await server.run(['kea-knot', 'leases'])).stdout).toContain('DHCPv6 leases not listed: kea-dhcp6 refused lease6-get-all');
+  }, 30_000);
 });
