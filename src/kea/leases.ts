@@ -30,16 +30,10 @@ export interface KeaLease4 {
   readonly state?: number;
 }
 
-/** What lease6-get-all gives for one lease (the fields used here). */
-export interface KeaLease6 {
-  readonly 'ip-address': string;
+/** What lease6-get-all gives for one lease: the same fields, and what it leases. */
+export interface KeaLease6 extends KeaLease4 {
   /** IA_NA (an address) or IA_PD (a delegated prefix). */
   readonly type?: string;
-  readonly 'hw-address'?: string;
-  readonly hostname?: string;
-  readonly cltt: number;
-  readonly 'valid-lft': number;
-  readonly state?: number;
 }
 
 /** The pools of config-get's Dhcp4, each with its HA client class if any. */
@@ -95,7 +89,7 @@ function compareAddresses(a: string, b: string): number {
  * read) and against the pools' owners. `search` keeps the leases whose address, MAC or
  * name contains it (any case).
  */
-export function describeLeases(leases: readonly (KeaLease4 | KeaLease6)[], owners: readonly PoolOwner[], records: readonly ZoneRecord[] | undefined, search?: string): LeaseView[] {
+export function describeLeases(leases: readonly KeaLease6[], owners: readonly PoolOwner[], records: readonly ZoneRecord[] | undefined, search?: string): LeaseView[] {
   const addresses = new Map<string, Set<string>>();
   for (const r of records ?? []) {
     if (r.type !== 'A' && r.type !== 'AAAA') continue;
@@ -105,7 +99,7 @@ export function describeLeases(leases: readonly (KeaLease4 | KeaLease6)[], owner
   }
   const needle = search?.trim().toLowerCase();
   return leases
-    .filter((lease) => !('type' in lease) || lease.type === undefined || lease.type === 'IA_NA')
+    .filter((lease) => (lease.type ?? 'IA_NA') === 'IA_NA')
     .map((lease): LeaseView => {
       const address = canonical(lease['ip-address']);
       const hostname = lease.hostname ? lease.hostname.toLowerCase().replace(/\.$/, '') : null;

@@ -46,11 +46,12 @@ export function planSetup(s: SetupSettings, paths: Paths): PlannedFile[] {
       ...(s.ha ? [{ path: files.haPassword, content: `${haPassword(s.ha)}\n`, mode: 0o600 }] : []),
     ] : []),
   ];
-  const v6 = dhcp6Config(s, paths);
+  const v6 = dhcp6Config(s, paths) as { Dhcp6: { 'data-directory'?: string } } | undefined;
   if (v6) {
+    const dataDir = v6.Dhcp6['data-directory'];
     plan.splice(1, 0, {
       path: files.dhcp6Conf, content: json(v6), mode: 0o644, check: (f) => ['kea-dhcp6', '-t', f],
-      ...(s.kea.dataDirFromEnv ? {} : { dirs: [paths.KEA_LIB_DIR] }),
+      ...(dataDir === undefined ? {} : { dirs: [dataDir] }),
     });
   }
   for (const [name, content] of zoneFiles(s)) {
